@@ -1,0 +1,4 @@
+//! Evaluation of flags for users.
+
+pub mod bucketing;
+pub mod identity;

@@ -1,0 +1,3 @@
+//! Settings: validation and compilation into an immutable snapshot.
+
+pub mod schema;
