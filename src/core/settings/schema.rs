@@ -25,3 +25,9 @@ impl std::error::Error for SchemaError {}
 pub fn validate(_settings: &Value) -> Result<(), SchemaError> {
     Ok(())
 }
+
+/// The requirements the official SDK's model parser adds after the schema (root `sdkKey`,
+/// `rules` in each feature).
+pub fn validate_model_requirements(_settings: &Value) -> Result<(), SchemaError> {
+    Ok(())
+}
