@@ -53,15 +53,11 @@ fn impression_batches(call: &Value) -> Vec<Value> {
 fn compare_case(name: &str) -> (usize, Vec<Difference>) {
     let dir = fixtures();
     let settings_name = name.split('.').next().unwrap();
-    let snapshot =
-        settings::compile(read(&dir.join(format!("settings/{settings_name}.json")))).unwrap();
+    let snapshot = settings::compile(read(&dir.join(format!("settings/{settings_name}.json")))).unwrap();
     let cases = read(&dir.join(format!("cases/{name}.json")));
     let batching = cases["options"].get("batch_event_data").is_some();
     let actual = replay_core(&snapshot, &cases);
-    let actual = remap(
-        &actual,
-        &[(SDK_NAME, "vwo-fme-python-sdk"), (SDK_VERSION, "1.65.0")],
-    );
+    let actual = remap(&actual, &[(SDK_NAME, "vwo-fme-python-sdk"), (SDK_VERSION, "1.65.0")]);
     let expected = read_gz(&dir.join(format!("results/{name}.json.gz")));
 
     let mut out = Vec::new();
@@ -77,20 +73,10 @@ fn compare_case(name: &str) -> (usize, Vec<Difference>) {
         }
         diff(&e["result"], &a["result"], &format!("{p}.result"), &mut out);
         if e.get("storage").is_some() {
-            diff(
-                &e["storage"],
-                &a["storage"],
-                &format!("{p}.storage"),
-                &mut out,
-            );
+            diff(&e["storage"], &a["storage"], &format!("{p}.storage"), &mut out);
         }
         if e.get("decision").is_some() {
-            diff(
-                &e["decision"],
-                &a["decision"],
-                &format!("{p}.decision"),
-                &mut out,
-            );
+            diff(&e["decision"], &a["decision"], &format!("{p}.decision"), &mut out);
         }
         if e["op"] == "get_flag" && !batching {
             let (eb, ab) = (Value::Array(impression_batches(e)), a["requests"].clone());
@@ -145,9 +131,5 @@ fn every_shared_case_file_matches_the_official_sdk() {
         names.len(),
         failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} differences (see output)",
-        failures.len()
-    );
+    assert!(failures.is_empty(), "{} differences (see output)", failures.len());
 }

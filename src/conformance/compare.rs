@@ -81,11 +81,7 @@ pub fn diff(a: &Value, b: &Value, path: &str, out: &mut Vec<Difference>) {
 /// name and version by the official ones.
 pub fn remap(v: &Value, mapping: &[(&str, &str)]) -> Value {
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| (k.clone(), remap(x, mapping)))
-                .collect(),
-        ),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), remap(x, mapping))).collect()),
         Value::Array(a) => Value::Array(a.iter().map(|x| remap(x, mapping)).collect()),
         Value::String(s) => match mapping.iter().find(|(from, _)| from == s) {
             Some((_, to)) => Value::from(*to),
@@ -123,10 +119,7 @@ mod tests {
     #[test]
     fn remaps_strings() {
         assert_eq!(
-            remap(
-                &json!({"sn": "ours", "n": ["ours", 1]}),
-                &[("ours", "theirs")]
-            ),
+            remap(&json!({"sn": "ours", "n": ["ours", 1]}), &[("ours", "theirs")]),
             json!({"sn": "theirs", "n": ["theirs", 1]})
         );
     }

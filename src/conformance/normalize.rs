@@ -28,9 +28,7 @@ impl Normalizer {
     }
 
     fn in_s(&self, v: &Value) -> bool {
-        as_num(v).is_some_and(|x| {
-            x >= (self.from_ms / 1000) as f64 && x <= (self.to_ms / 1000 + 1) as f64
-        })
+        as_num(v).is_some_and(|x| x >= (self.from_ms / 1000) as f64 && x <= (self.to_ms / 1000 + 1) as f64)
     }
 
     /// The normalised form of `v` found under `key`.
@@ -52,9 +50,7 @@ impl Normalizer {
             }
             "eventId" if v.is_string() => return Value::from("<RANDOM_UUID>"),
             "lv" if v.is_string() => return Value::from("<PY_VERSION>"),
-            "sdkInitTime" | "settingsFetchTime" if v.is_number() => {
-                return Value::from("<DURATION_MS>")
-            }
+            "sdkInitTime" | "settingsFetchTime" if v.is_number() => return Value::from("<DURATION_MS>"),
             "random" | "r" if in_query => return Value::from("<RANDOM>"),
             _ => {}
         }
@@ -68,11 +64,7 @@ impl Normalizer {
 
     fn tree_under(&self, v: &Value, key: &str) -> Value {
         match v {
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, x)| (k.clone(), self.tree_under(x, k)))
-                    .collect(),
-            ),
+            Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), self.tree_under(x, k))).collect()),
             Value::Array(a) => Value::Array(a.iter().map(|x| self.tree_under(x, key)).collect()),
             other => self.value(key, other, false),
         }
@@ -91,9 +83,7 @@ impl Normalizer {
 fn as_num(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
-            s.parse().ok()
-        }
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') => s.parse().ok(),
         _ => None,
     }
 }
@@ -121,9 +111,6 @@ mod tests {
             ("random".into(), "0.5".into()),
             ("a".into(), "1".into()),
         ]);
-        assert_eq!(
-            q,
-            json!({"eTime": "<TS_MS>", "random": "<RANDOM>", "a": "1"})
-        );
+        assert_eq!(q, json!({"eTime": "<TS_MS>", "random": "<RANDOM>", "a": "1"}));
     }
 }

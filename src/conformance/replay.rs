@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::normalize::Normalizer;
-use crate::core::decide::{
-    self, identity, DecisionEnv, Effect, EvalOptions, StorageRead, UserContext,
-};
+use crate::core::decide::{self, identity, DecisionEnv, Effect, EvalOptions, StorageRead, UserContext};
 use crate::core::python;
 use crate::core::settings::Snapshot;
 use crate::events::payload::{batch_body, CallIdentity, EventIdentity, Stamp};
@@ -39,10 +37,7 @@ impl MemoryStorage {
 
     /// Takes the read and write logs.
     pub fn take_log(&mut self) -> (Vec<Value>, Vec<Value>) {
-        (
-            std::mem::take(&mut self.reads),
-            std::mem::take(&mut self.writes),
-        )
+        (std::mem::take(&mut self.reads), std::mem::take(&mut self.writes))
     }
 
     /// All records, sorted by key and user as the kit dumps them.
@@ -57,10 +52,7 @@ impl MemoryStorage {
 
 impl DecisionEnv for MemoryStorage {
     fn storage_get(&mut self, key: &str, user_id: &str) -> StorageRead {
-        let found = self
-            .data
-            .get(&(key.to_string(), user_id.to_string()))
-            .cloned();
+        let found = self.data.get(&(key.to_string(), user_id.to_string())).cloned();
         self.reads
             .push(json!({"key": key, "user_id": user_id, "found": found.is_some()}));
         match found {
@@ -71,11 +63,7 @@ impl DecisionEnv for MemoryStorage {
 }
 
 /// The visitor UUID the official SDK gives a context (§7.2), or the error it raises.
-pub fn context_uuid(
-    s: &Snapshot,
-    ctx: &UserContext,
-    options_account: &str,
-) -> Result<Option<String>, String> {
+pub fn context_uuid(s: &Snapshot, ctx: &UserContext, options_account: &str) -> Result<Option<String>, String> {
     if s.is_web_connectivity_enabled {
         if identity::is_web_uuid(&ctx.id) {
             return Ok(Some(ctx.id.clone()));
@@ -109,10 +97,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
         .and_then(Value::as_str)
         .unwrap_or(&s.sdk_key)
         .to_string();
-    let account = cases
-        .get("account_id")
-        .cloned()
-        .unwrap_or_else(|| s.account_id.clone());
+    let account = cases.get("account_id").cloned().unwrap_or_else(|| s.account_id.clone());
     let ident = EventIdentity::new(account.clone(), &sdk_key);
     let facts = UsageFacts {
         account_id: account.clone(),
@@ -123,10 +108,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
         threading: false,
         ..Default::default()
     };
-    let mut vwo_meta = if opts
-        .get("is_usage_stats_disabled")
-        .is_some_and(python::truthy)
-    {
+    let mut vwo_meta = if opts.get("is_usage_stats_disabled").is_some_and(python::truthy) {
         Map::new()
     } else {
         usage_meta(&facts)
@@ -161,10 +143,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
         let mut decision_payload = Value::Null;
         match op {
             "get_flag" => {
-                let fk = call
-                    .get("feature_key")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let fk = call.get("feature_key").and_then(Value::as_str).unwrap_or("");
                 rec.insert("feature_key".into(), json!(fk));
                 let stamp = Stamp::now();
                 let parsed = ctx_json
@@ -193,9 +172,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
                                 for e in &d.effects {
                                     match e {
                                         Effect::StorageWrite(m) => storage.set(m),
-                                        Effect::Integration(m) => {
-                                            decision_payload = Value::Object(m.clone())
-                                        }
+                                        Effect::Integration(m) => decision_payload = Value::Object(m.clone()),
                                         // The usage-tracking event is a single-event POST, whose
                                         // success clears the usage statistics.
                                         Effect::UsageTracking if !copt.batching => vwo_meta.clear(),
@@ -203,23 +180,14 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
                                             let meta = (!vwo_meta.is_empty()).then_some(&vwo_meta);
                                             let evs = list
                                                 .iter()
-                                                .map(|imp| {
-                                                    ident.impression(
-                                                        imp, &ctx, &call_id, meta, stamp,
-                                                    )
-                                                })
+                                                .map(|imp| ident.impression(imp, &ctx, &call_id, meta, stamp))
                                                 .collect();
-                                            requests.push(batch_request(
-                                                &ident,
-                                                s,
-                                                batch_body(evs),
-                                            ));
+                                            requests.push(batch_request(&ident, s, batch_body(evs)));
                                         }
                                         _ => {}
                                     }
                                 }
-                                let vars: Vec<Value> =
-                                    d.variables.iter().map(|v| v.to_json()).collect();
+                                let vars: Vec<Value> = d.variables.iter().map(|v| v.to_json()).collect();
                                 json!({"is_enabled": d.enabled, "variables": vars, "uuid": uuid, "session_id": session_id})
                             }
                         }
@@ -230,9 +198,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
             "track_event" => {
                 let name = call.get("event_name").and_then(Value::as_str).unwrap_or("");
                 rec.insert("event_name".into(), json!(name));
-                let ok_ctx = ctx_json
-                    .map(UserContext::from_json)
-                    .is_some_and(|c| c.is_ok());
+                let ok_ctx = ctx_json.map(UserContext::from_json).is_some_and(|c| c.is_ok());
                 let props_ok = call.get("event_properties").is_none_or(|p| p.is_object());
                 let ok = ok_ctx && props_ok && s.is_known_event(name);
                 if ok && !copt.batching {
@@ -246,9 +212,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
                 rec.insert("result".into(), Value::Object(r));
             }
             "set_attribute" => {
-                let ok_ctx = ctx_json
-                    .map(UserContext::from_json)
-                    .is_some_and(|c| c.is_ok());
+                let ok_ctx = ctx_json.map(UserContext::from_json).is_some_and(|c| c.is_ok());
                 if ok_ctx && !copt.batching {
                     vwo_meta.clear();
                 }
@@ -266,10 +230,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
                 rec.insert("result".into(), json!(identity::visitor_uuid(uid, &acc)));
             }
             other => {
-                rec.insert(
-                    "exception".into(),
-                    json!(format!("ValueError: unknown op '{other}'")),
-                );
+                rec.insert("exception".into(), json!(format!("ValueError: unknown op '{other}'")));
                 rec.insert("result".into(), Value::Null);
             }
         }

@@ -43,9 +43,7 @@ pub fn eq(a: &Value, b: &Value) -> bool {
         (Value::Bool(x), Value::Number(y)) | (Value::Number(y), Value::Bool(x)) => {
             num_eq(y, &serde_json::Number::from(*x as i64))
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| eq(v, w)))
         }
@@ -266,10 +264,7 @@ mod tests {
             "{'a': 1, 'b': [True, None, \"x'y\"]}"
         );
         assert_eq!(str_of(&json!("plain")), "plain");
-        assert_eq!(
-            str_of(&json!(18446744073709551615u64)),
-            "18446744073709551615"
-        );
+        assert_eq!(str_of(&json!(18446744073709551615u64)), "18446744073709551615");
     }
 
     #[test]

@@ -121,10 +121,7 @@ impl EventIdentity {
         let vis_text = visitor_uuid.unwrap_or("None");
         let mut props = Map::with_capacity(8);
         props.insert("vwo_sdkName".into(), Value::from(self.sdk_name.as_str()));
-        props.insert(
-            "vwo_sdkVersion".into(),
-            Value::from(self.sdk_version.as_str()),
-        );
+        props.insert("vwo_sdkVersion".into(), Value::from(self.sdk_version.as_str()));
         if !usage_stats {
             props.insert("vwo_envKey".into(), Value::from(self.sdk_key.as_str()));
         }
@@ -133,10 +130,7 @@ impl EventIdentity {
         event.insert("name".into(), Value::from(event_name));
         event.insert("time".into(), Value::from(stamp.now_ms));
         let mut d = Map::with_capacity(8);
-        d.insert(
-            "msgId".into(),
-            Value::from(format!("{vis_text}-{}", stamp.now_ms)),
-        );
+        d.insert("msgId".into(), Value::from(format!("{vis_text}-{}", stamp.now_ms)));
         d.insert("visId".into(), vis);
         d.insert("sessionId".into(), Value::from(stamp.now_s()));
         d.insert("event".into(), Value::Object(event));
@@ -148,10 +142,7 @@ impl EventIdentity {
         }
         if !usage_stats {
             let mut vp = Map::new();
-            vp.insert(
-                "vwo_fs_environment".into(),
-                Value::from(self.sdk_key.as_str()),
-            );
+            vp.insert("vwo_fs_environment".into(), Value::from(self.sdk_key.as_str()));
             let mut visitor = Map::new();
             visitor.insert("props".into(), Value::Object(vp));
             d.insert("visitor".into(), Value::Object(visitor));
@@ -161,13 +152,7 @@ impl EventIdentity {
 
     /// A per-user event skeleton: the context's session and visitor UUID replace the
     /// defaults (`get_track_user_payload_data` and friends).
-    fn user_base(
-        &self,
-        ctx: &UserContext,
-        call: &CallIdentity,
-        event_name: &str,
-        stamp: Stamp,
-    ) -> Map<String, Value> {
+    fn user_base(&self, ctx: &UserContext, call: &CallIdentity, event_name: &str, stamp: Stamp) -> Map<String, Value> {
         let own = self.uuid_of(&ctx.id);
         let mut d = self.base(
             own.as_deref(),
@@ -283,10 +268,7 @@ impl EventIdentity {
         let uuid = self.uuid_of(&self.sdk_user());
         let mut d = self.base(uuid.as_deref(), names::SDK_INIT, None, None, false, stamp);
         let props = event_props(&mut d);
-        props.insert(
-            "vwo_fs_environment".into(),
-            Value::from(self.sdk_key.as_str()),
-        );
+        props.insert("vwo_fs_environment".into(), Value::from(self.sdk_key.as_str()));
         props.insert("product".into(), Value::from("fme"));
         let mut data = Map::new();
         data.insert("isSDKInitialized".into(), Value::Bool(true));
@@ -324,10 +306,7 @@ impl EventIdentity {
         let mut d = self.base(own.as_deref(), names::DEBUG, None, None, false, stamp);
         match props.get("uuid").filter(|v| !v.is_null()).cloned() {
             None => {
-                props.insert(
-                    "uuid".into(),
-                    d.get("visId").cloned().unwrap_or(Value::Null),
-                );
+                props.insert("uuid".into(), d.get("visId").cloned().unwrap_or(Value::Null));
             }
             Some(u) => {
                 let t = crate::core::python::str_of(&u).into_owned();
@@ -337,10 +316,7 @@ impl EventIdentity {
         }
         match props.get("sId").filter(|v| !v.is_null()).cloned() {
             None => {
-                props.insert(
-                    "sId".into(),
-                    d.get("sessionId").cloned().unwrap_or(Value::Null),
-                );
+                props.insert("sId".into(), d.get("sessionId").cloned().unwrap_or(Value::Null));
             }
             Some(s) => {
                 d.insert("sessionId".into(), s);
@@ -379,10 +355,7 @@ impl EventIdentity {
             ("en".into(), event_name.into()),
             ("a".into(), a),
             ("eTime".into(), stamp.now_ms.to_string()),
-            (
-                "random".into(),
-                crate::core::python::float_repr(stamp.random),
-            ),
+            ("random".into(), crate::core::python::float_repr(stamp.random)),
             ("p".into(), "FS".into()),
             ("visitor_ua".into(), visitor_ua.unwrap_or("").into()),
             ("visitor_ip".into(), visitor_ip.unwrap_or("").into()),
@@ -413,18 +386,14 @@ pub struct CallIdentity {
 }
 
 fn event_props(d: &mut Map<String, Value>) -> &mut Map<String, Value> {
-    let event = d
-        .entry("event")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let event = d.entry("event").or_insert_with(|| Value::Object(Map::new()));
     if !event.is_object() {
         *event = Value::Object(Map::new());
     }
     let Value::Object(event) = event else {
         unreachable!("set to an object above")
     };
-    let props = event
-        .entry("props")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let props = event.entry("props").or_insert_with(|| Value::Object(Map::new()));
     if !props.is_object() {
         *props = Value::Object(Map::new());
     }
@@ -435,18 +404,14 @@ fn event_props(d: &mut Map<String, Value>) -> &mut Map<String, Value> {
 }
 
 fn visitor_props(d: &mut Map<String, Value>) -> &mut Map<String, Value> {
-    let visitor = d
-        .entry("visitor")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let visitor = d.entry("visitor").or_insert_with(|| Value::Object(Map::new()));
     if !visitor.is_object() {
         *visitor = Value::Object(Map::new());
     }
     let Value::Object(visitor) = visitor else {
         unreachable!("set to an object above")
     };
-    let props = visitor
-        .entry("props")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let props = visitor.entry("props").or_insert_with(|| Value::Object(Map::new()));
     if !props.is_object() {
         *props = Value::Object(Map::new());
     }

@@ -61,11 +61,7 @@ pub fn usage_meta(f: &UsageFacts) -> Map<String, Value> {
     m.insert("lv".into(), Value::from(runtime_version()));
     if f.threading {
         m.insert("th".into(), Value::from(1));
-        if let Some(w) = f
-            .max_workers
-            .as_ref()
-            .filter(|w| crate::core::python::truthy(w))
-        {
+        if let Some(w) = f.max_workers.as_ref().filter(|w| crate::core::python::truthy(w)) {
             m.insert("th_mps".into(), w.clone());
         }
     }

@@ -67,9 +67,7 @@ pub struct UserContext {
 }
 
 fn pick<'a>(m: &'a Map<String, Value>, snake: &str, camel: &str) -> Option<&'a Value> {
-    m.get(snake)
-        .or_else(|| m.get(camel))
-        .filter(|v| !v.is_null())
+    m.get(snake).or_else(|| m.get(camel)).filter(|v| !v.is_null())
 }
 
 fn string_of(v: &Value, what: &str) -> Result<String, ContextError> {
@@ -118,11 +116,7 @@ impl UserContext {
     pub fn from_json(v: &Value) -> Result<UserContext, ContextError> {
         let m = match v {
             Value::Object(m) if !m.is_empty() => m,
-            _ => {
-                return Err(ContextError(
-                    "context must be a non-empty object with an \"id\"".into(),
-                ))
-            }
+            _ => return Err(ContextError("context must be a non-empty object with an \"id\"".into())),
         };
         let id = match m.get("id") {
             None => return Err(ContextError("context must contain \"id\"".into())),
@@ -138,11 +132,7 @@ impl UserContext {
         if let Some(v) = pick(m, "custom_variables", "customVariables") {
             ctx.custom_variables = object_of(v, "custom_variables")?;
         }
-        if let Some(v) = pick(
-            m,
-            "variation_targeting_variables",
-            "variationTargetingVariables",
-        ) {
+        if let Some(v) = pick(m, "variation_targeting_variables", "variationTargetingVariables") {
             ctx.variation_targeting_variables = object_of(v, "variation_targeting_variables")?;
         }
         if let Some(v) = pick(m, "user_agent", "userAgent") {
@@ -158,21 +148,14 @@ impl UserContext {
         {
             ctx.gateway = GatewayData::from_json(v);
         }
-        if let Some(v) = pick(
-            m,
-            "post_segmentation_variables",
-            "postSegmentationVariables",
-        ) {
+        if let Some(v) = pick(m, "post_segmentation_variables", "postSegmentationVariables") {
             let list = v.as_array().ok_or_else(|| {
                 ContextError(format!(
                     "post_segmentation_variables must be a list, got {}",
                     type_name(v)
                 ))
             })?;
-            ctx.post_segmentation_variables = list
-                .iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect();
+            ctx.post_segmentation_variables = list.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
         }
         if let Some(seed) = m.get("bucketingSeed").or_else(|| m.get("bucketing_seed")) {
             match seed {
@@ -180,9 +163,7 @@ impl UserContext {
                 _ => ctx.invalid_bucketing_seed = true,
             }
         }
-        if let Some(pv) =
-            pick(m, "platform_variables", "platformVariables").and_then(Value::as_object)
-        {
+        if let Some(pv) = pick(m, "platform_variables", "platformVariables").and_then(Value::as_object) {
             ctx.web_testing_campaigns = pv
                 .get("web_testing_campaigns")
                 .or_else(|| pv.get("webTestingCampaigns"))

@@ -74,6 +74,15 @@ pub enum Reason {
     Error,
 }
 
+/// A variation of a campaign in the snapshot the decision was made on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VariationRef {
+    /// Index into `Snapshot::campaigns`.
+    pub campaign: usize,
+    /// Index into that campaign's variations.
+    pub variation: usize,
+}
+
 /// The result of [`super::get_flag`].
 #[derive(Debug, Clone)]
 pub struct Decision {
@@ -83,6 +92,10 @@ pub struct Decision {
     pub variables: Arc<Vec<Variable>>,
     /// How the decision was reached.
     pub reason: Reason,
+    /// The rollout variation served, if a rollout rule (or a stored rollout) enabled the flag.
+    pub rollout: Option<VariationRef>,
+    /// The experiment variation served (A/B or personalize), if any.
+    pub experiment: Option<VariationRef>,
     /// The error when `reason` is [`Reason::Error`].
     pub error: Option<String>,
     /// Effects to carry out, in order.

@@ -30,11 +30,7 @@ pub trait DecisionEnv {
     /// Gateway `/get-user-details` lookup for user-agent and location segments. Only called
     /// when options say a gateway is configured, a segment needs the data and the context
     /// does not carry it. `Err` is logged and evaluation goes on without the data.
-    fn user_details(
-        &mut self,
-        _user_agent: Option<&str>,
-        _ip_address: Option<&str>,
-    ) -> Result<GatewayData, String> {
+    fn user_details(&mut self, _user_agent: Option<&str>, _ip_address: Option<&str>) -> Result<GatewayData, String> {
         Err("no gateway".into())
     }
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::context::{GatewayData, UserContext};
-use super::decision::{DebugEvent, Effect, Impression};
+use super::decision::{DebugEvent, Effect, Impression, VariationRef};
 use super::env::{DecisionEnv, EvalOptions, StorageRead};
 use super::identity;
 use super::trace::{Step, Trace};
@@ -58,6 +58,8 @@ pub(super) struct Eval<'a> {
     pub passed_experiment: Option<PassedRule>,
     /// Gateway data fetched during this call (replaces the context's `_vwo`).
     pub fetched_gateway: Option<GatewayData>,
+    pub served_rollout: Option<VariationRef>,
+    pub served_experiment: Option<VariationRef>,
     vwo_uid: Option<String>,
     deferred_error: Option<EvalError>,
     /// Storage writes made in this call, visible to later reads of the same key.
@@ -89,6 +91,8 @@ impl<'a> Eval<'a> {
             passed_rollout: None,
             passed_experiment: None,
             fetched_gateway: None,
+            served_rollout: None,
+            served_experiment: None,
             vwo_uid: None,
             deferred_error: None,
             written: Vec::new(),
@@ -137,10 +141,7 @@ impl<'a> Eval<'a> {
     /// `uuid(context.id, settings.accountId)`, computed at most once per call.
     pub fn vwo_uid(&mut self) -> &str {
         if self.vwo_uid.is_none() {
-            self.vwo_uid = Some(identity::visitor_uuid_in(
-                &self.s.account_namespace,
-                &self.ctx.id,
-            ));
+            self.vwo_uid = Some(identity::visitor_uuid_in(&self.s.account_namespace, &self.ctx.id));
         }
         self.vwo_uid.as_deref().unwrap_or_default()
     }
@@ -255,15 +256,11 @@ impl<'a> Eval<'a> {
     pub fn stored(&mut self, key: &str) -> EvalResult<Option<Map<String, Value>>> {
         match self.read_raw(key) {
             StorageRead::Missing | StorageRead::Failed(_) => Ok(None),
-            StorageRead::NotAnObject(what) => Err(EvalError(format!(
-                "storage returned {what} instead of an object"
-            ))),
+            StorageRead::NotAnObject(what) => Err(EvalError(format!("storage returned {what} instead of an object"))),
             StorageRead::Found(rec) => match record_status(&rec) {
                 RecordStatus::Data => Ok(Some(rec)),
                 RecordStatus::NoData => Ok(None),
-                RecordStatus::Unusable(s) => {
-                    Err(EvalError(format!("storage returned status \"{s}\"")))
-                }
+                RecordStatus::Unusable(s) => Err(EvalError(format!("storage returned status \"{s}\""))),
             },
         }
     }
@@ -272,9 +269,7 @@ impl<'a> Eval<'a> {
     pub fn has_stored(&mut self, key: &str) -> EvalResult<bool> {
         match self.read_raw(key) {
             StorageRead::Missing | StorageRead::Failed(_) => Ok(false),
-            StorageRead::NotAnObject(what) => Err(EvalError(format!(
-                "storage returned {what} instead of an object"
-            ))),
+            StorageRead::NotAnObject(what) => Err(EvalError(format!("storage returned {what} instead of an object"))),
             StorageRead::Found(rec) => Ok(match record_status(&rec) {
                 RecordStatus::Data => !rec.is_empty(),
                 RecordStatus::NoData => false,
@@ -296,8 +291,7 @@ impl<'a> Eval<'a> {
             Some("featureKey is empty")
         } else if self.ctx.id.is_empty() {
             Some("the user id is empty")
-        } else if truthy("rolloutKey") && !truthy("experimentKey") && !truthy("rolloutVariationId")
-        {
+        } else if truthy("rolloutKey") && !truthy("experimentKey") && !truthy("rolloutVariationId") {
             Some("a rollout decision without a rollout variation id")
         } else if truthy("experimentKey") && !truthy("experimentVariationId") {
             Some("an experiment decision without an experiment variation id")
@@ -332,12 +326,7 @@ impl<'a> Eval<'a> {
 
     /// Evaluates a DSL against the custom variables (or `vtv` for whitelisting) with the
     /// given `_vwoUserId`.
-    pub fn segment(
-        &mut self,
-        seg: &'a Segment,
-        use_vtv: bool,
-        uid: Option<UidKind>,
-    ) -> EvalResult<bool> {
+    pub fn segment(&mut self, seg: &'a Segment, use_vtv: bool, uid: Option<UidKind>) -> EvalResult<bool> {
         let ctx = self.ctx;
         let vars = if use_vtv {
             &ctx.variation_targeting_variables
@@ -371,12 +360,10 @@ enum RecordStatus {
 /// Records whose `status` is one of the storage enum's texts are not data (§13).
 fn record_status(rec: &Map<String, Value>) -> RecordStatus {
     match rec.get("status").and_then(Value::as_str) {
-        Some(
-            "Storage is undefined" | "No data found" | "Campaign paused" | "Whitelisted variation",
-        ) => RecordStatus::NoData,
-        Some(s @ ("Incorrect data" | "Variation not found")) => {
-            RecordStatus::Unusable(s.to_string())
+        Some("Storage is undefined" | "No data found" | "Campaign paused" | "Whitelisted variation") => {
+            RecordStatus::NoData
         }
+        Some(s @ ("Incorrect data" | "Variation not found")) => RecordStatus::Unusable(s.to_string()),
         _ => RecordStatus::Data,
     }
 }

@@ -7,7 +7,7 @@ use once_cell::sync::Lazy;
 use serde_json::{Map, Value};
 
 use super::context::UserContext;
-use super::decision::{DebugEvent, Decision, Effect, Reason};
+use super::decision::{DebugEvent, Decision, Effect, Reason, VariationRef};
 use super::env::{DecisionEnv, EvalOptions};
 use super::eval::{Eval, EvalError, EvalResult, PassedRule};
 use super::holdouts::{contains, stored_ids};
@@ -36,6 +36,8 @@ pub fn get_flag(
             enabled,
             variables,
             reason,
+            rollout: if enabled { ev.served_rollout } else { None },
+            experiment: if enabled { ev.served_experiment } else { None },
             error: None,
             effects: std::mem::take(&mut ev.effects),
             trace: ev.trace.take(),
@@ -51,6 +53,8 @@ pub fn get_flag(
                 enabled: false,
                 variables: Arc::clone(&NO_VARIABLES),
                 reason: Reason::Error,
+                rollout: None,
+                experiment: None,
                 error: Some(msg),
                 effects: std::mem::take(&mut ev.effects),
                 trace: ev.trace.take(),
@@ -61,31 +65,32 @@ pub fn get_flag(
 
 /// `get_variation_from_campaign_key`: the variation `variation_id` of the campaign keyed
 /// `key`, or of a linked rule whose rollout or experiment key is `key`.
-pub(super) fn variation_by_campaign_key<'s>(
-    s: &'s Snapshot,
-    key: &str,
-    variation_id: &Value,
-) -> Option<&'s Variation> {
-    if let Some(c) = s.campaign_by_key(key) {
-        if let Some(v) = c
+pub(super) fn variation_by_campaign_key(s: &Snapshot, key: &str, variation_id: &Value) -> Option<VariationRef> {
+    if let Some(ci) = s.campaign_index_by_key(key) {
+        if let Some(vi) = s.campaigns[ci]
             .variations
             .iter()
-            .find(|v| python::eq(&v.id, variation_id))
+            .position(|v| python::eq(&v.id, variation_id))
         {
-            return Some(v);
+            return Some(VariationRef {
+                campaign: ci,
+                variation: vi,
+            });
         }
     }
     for f in &s.features {
         for r in &f.linked {
             if r.experiment_key == key || r.rollout_key == key {
                 let c = s.campaign_of(r);
-                if let Some(v) = r
+                if let Some(&vi) = r
                     .variations
                     .iter()
-                    .map(|&i| &c.variations[i])
-                    .find(|v| python::eq(&v.id, variation_id))
+                    .find(|&&i| python::eq(&c.variations[i].id, variation_id))
                 {
-                    return Some(v);
+                    return Some(VariationRef {
+                        campaign: r.campaign,
+                        variation: vi,
+                    });
                 }
             }
         }
@@ -119,23 +124,20 @@ impl<'a> Eval<'a> {
             if python::truthy_opt(rec.get("experimentVariationId")) {
                 if let Some(ek) = rec.get("experimentKey") {
                     let evid = &rec["experimentVariationId"];
-                    if let Some(v) = ek
-                        .as_str()
-                        .and_then(|k| variation_by_campaign_key(s, k, evid))
-                    {
-                        return self.stored_experiment(feature, rec, v);
+                    if let Some(vr) = ek.as_str().and_then(|k| variation_by_campaign_key(s, k, evid)) {
+                        self.served_experiment = Some(vr);
+                        return self.stored_experiment(feature, rec, s.variation(vr));
                     }
                 }
-            } else if python::truthy_opt(rec.get("rolloutKey"))
-                && python::truthy_opt(rec.get("rolloutId"))
-            {
-                let rvid = rec.get("rolloutVariationId").ok_or_else(|| {
-                    EvalError("stored rollout decision has no rolloutVariationId".into())
-                })?;
+            } else if python::truthy_opt(rec.get("rolloutKey")) && python::truthy_opt(rec.get("rolloutId")) {
+                let rvid = rec
+                    .get("rolloutVariationId")
+                    .ok_or_else(|| EvalError("stored rollout decision has no rolloutVariationId".into()))?;
                 let rk = rec["rolloutKey"].as_str().unwrap_or_default();
-                if let Some(v) = variation_by_campaign_key(s, rk, rvid) {
-                    let feature =
-                        feature.ok_or_else(|| EvalError(format!("no feature with key {fk}")))?;
+                if let Some(vr) = variation_by_campaign_key(s, rk, rvid) {
+                    let v = s.variation(vr);
+                    self.served_rollout = Some(vr);
+                    let feature = feature.ok_or_else(|| EvalError(format!("no feature with key {fk}")))?;
                     self.step(|| Step::StoredDecision {
                         kind: "rollout",
                         key: rk.to_string(),
@@ -200,21 +202,11 @@ impl<'a> Eval<'a> {
 
         if feature.has_rollout_rules && !enabled {
             let mut selected = None;
-            for r in feature
-                .linked
-                .iter()
-                .filter(|r| r.kind == CampaignType::Rollout)
-            {
+            for r in feature.linked.iter().filter(|r| r.kind == CampaignType::Rollout) {
                 let mut fresh: MegWinners = Vec::new();
-                if self
-                    .evaluate_rule(feature_idx, r, &mut fresh, true, 0)?
-                    .passed
-                {
+                if self.evaluate_rule(feature_idx, r, &mut fresh, true, 0)?.passed {
                     let c = s.campaign_of(r);
-                    let vid = s
-                        .rule_variation(r, 0)
-                        .map(|v| v.id.clone())
-                        .unwrap_or(Value::Null);
+                    let vid = s.rule_variation(r, 0).map(|v| v.id.clone()).unwrap_or(Value::Null);
                     let info = PassedRule {
                         id: c.id.clone(),
                         key: Value::from(r.rollout_key.as_str()),
@@ -229,6 +221,10 @@ impl<'a> Eval<'a> {
                 if let Some(vi) = self.traffic_and_variation(r)? {
                     let c = s.campaign_of(r);
                     let v = &c.variations[vi];
+                    self.served_rollout = Some(VariationRef {
+                        campaign: r.campaign,
+                        variation: vi,
+                    });
                     enabled = true;
                     self.decision_set("isUserPartOfCampaign", || Value::Bool(true));
                     variables = Arc::clone(&v.variables);
@@ -265,6 +261,10 @@ impl<'a> Eval<'a> {
                     Some(wl) => {
                         let c = s.campaign_of(r);
                         let v = &c.variations[wl.variation];
+                        self.served_experiment = Some(VariationRef {
+                            campaign: r.campaign,
+                            variation: wl.variation,
+                        });
                         self.impression(Eval::rule_impression(&c.id, &v.id));
                         enabled = true;
                         self.decision_set("isUserPartOfCampaign", || Value::Bool(true));
@@ -282,6 +282,10 @@ impl<'a> Eval<'a> {
                 if let Some(vi) = self.traffic_and_variation(r)? {
                     let c = s.campaign_of(r);
                     let v = &c.variations[vi];
+                    self.served_experiment = Some(VariationRef {
+                        campaign: r.campaign,
+                        variation: vi,
+                    });
                     enabled = true;
                     self.decision_set("isUserPartOfCampaign", || Value::Bool(true));
                     variables = Arc::clone(&v.variables);
@@ -315,8 +319,7 @@ impl<'a> Eval<'a> {
         if stored_in.is_empty() && stored_not.is_empty() {
             return Ok(None);
         }
-        let feature = feature
-            .ok_or_else(|| EvalError(format!("no feature with key {}", self.feature_key)))?;
+        let feature = feature.ok_or_else(|| EvalError(format!("no feature with key {}", self.feature_key)))?;
         let s = self.s;
         if !s
             .holdouts
@@ -348,11 +351,7 @@ impl<'a> Eval<'a> {
         if s.is_mau && !self.fired {
             self.effects.push(Effect::UsageTracking);
         }
-        Ok(Some((
-            false,
-            Arc::clone(&NO_VARIABLES),
-            Reason::StoredHoldout,
-        )))
+        Ok(Some((false, Arc::clone(&NO_VARIABLES), Reason::StoredHoldout)))
     }
 
     /// §8.2(b): a stored experiment decision is served as is.
@@ -362,8 +361,7 @@ impl<'a> Eval<'a> {
         rec: &Map<String, Value>,
         v: &'a Variation,
     ) -> RunResult {
-        let feature = feature
-            .ok_or_else(|| EvalError(format!("no feature with key {}", self.feature_key)))?;
+        let feature = feature.ok_or_else(|| EvalError(format!("no feature with key {}", self.feature_key)))?;
         let key = python::str_of(&rec["experimentKey"]).into_owned();
         self.step(|| Step::StoredDecision {
             kind: "experiment",
@@ -383,9 +381,7 @@ impl<'a> Eval<'a> {
         if !self.opts.gateway || ctx.gateway.is_some() {
             return;
         }
-        if ctx.user_agent.as_deref().unwrap_or("").is_empty()
-            && ctx.ip_address.as_deref().unwrap_or("").is_empty()
-        {
+        if ctx.user_agent.as_deref().unwrap_or("").is_empty() && ctx.ip_address.as_deref().unwrap_or("").is_empty() {
             return;
         }
         if !(feature.needs_gateway || self.s.holdouts_need_gateway) {
@@ -482,15 +478,10 @@ fn initial_decision(feature: Option<&Feature>, user_id: &str) -> Map<String, Val
         "featureName".into(),
         feature.map(|f| f.name.clone()).unwrap_or(Value::Null),
     );
-    d.insert(
-        "featureId".into(),
-        feature.map(|f| f.id.clone()).unwrap_or(Value::Null),
-    );
+    d.insert("featureId".into(), feature.map(|f| f.id.clone()).unwrap_or(Value::Null));
     d.insert(
         "featureKey".into(),
-        feature
-            .map(|f| Value::from(f.key.as_str()))
-            .unwrap_or(Value::Null),
+        feature.map(|f| Value::from(f.key.as_str())).unwrap_or(Value::Null),
     );
     d.insert("userId".into(), Value::from(user_id));
     d.insert("api".into(), Value::from("getFlag"));
@@ -504,11 +495,7 @@ fn initial_decision(feature: Option<&Feature>, user_id: &str) -> Map<String, Val
 /// The `msg` of the `FLAG_DECISION_GIVEN` debug event.
 fn decision_message(fk: &str, decision: Option<&Map<String, Value>>) -> String {
     let mut msg = format!("Flag decision given for feature:{fk}.");
-    let get = |k: &str| {
-        decision
-            .and_then(|d| d.get(k))
-            .filter(|v| python::truthy(v))
-    };
+    let get = |k: &str| decision.and_then(|d| d.get(k)).filter(|v| python::truthy(v));
     let strip = |v: &Value| {
         let s = python::str_of(v).into_owned();
         let prefix = format!("{fk}_");

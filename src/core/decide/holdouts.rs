@@ -60,12 +60,7 @@ impl<'a> Eval<'a> {
         let s = self.s;
         for h in s.holdouts.iter().filter(|h| h.applies_to(&feature.id)) {
             if contains(&decided, &h.id) {
-                self.debug(|| {
-                    format!(
-                        "Holdout {} already evaluated for this user; skipping",
-                        h.id_str
-                    )
-                });
+                self.debug(|| format!("Holdout {} already evaluated for this user; skipping", h.id_str));
                 continue;
             }
             let segmentation = match &h.segments {
@@ -94,13 +89,8 @@ impl<'a> Eval<'a> {
             } else {
                 out.unmatched.push(h);
             }
-            let variation = if in_holdout {
-                IN_HOLDOUT
-            } else {
-                NOT_IN_HOLDOUT
-            };
-            out.impressions
-                .push(holdout_impression(h, feature, variation));
+            let variation = if in_holdout { IN_HOLDOUT } else { NOT_IN_HOLDOUT };
+            out.impressions.push(holdout_impression(h, feature, variation));
         }
         Ok(out)
     }

@@ -5,8 +5,7 @@ use once_cell::sync::Lazy;
 use uuid::Uuid;
 
 /// `uuid5(NAMESPACE_URL, "https://vwo.com")`, the root of every VWO visitor UUID.
-pub static VWO_NAMESPACE: Lazy<Uuid> =
-    Lazy::new(|| Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://vwo.com"));
+pub static VWO_NAMESPACE: Lazy<Uuid> = Lazy::new(|| Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://vwo.com"));
 
 /// The namespace of one account; derive it once per account and reuse it (one SHA-1 saved
 /// per visitor UUID).
@@ -43,10 +42,7 @@ mod tests {
     /// Test vectors 1-8 of vwo-fme-behaviour.md §21.
     #[test]
     fn spec_vectors() {
-        assert_eq!(
-            VWO_NAMESPACE.to_string(),
-            "11e13cd7-6c48-53ec-8679-7e9c752273c5"
-        );
+        assert_eq!(VWO_NAMESPACE.to_string(), "11e13cd7-6c48-53ec-8679-7e9c752273c5");
         assert_eq!(
             visitor_uuid("user-123", "123456").unwrap(),
             "CC25A368ADA0542699EAD62489811105"

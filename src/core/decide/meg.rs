@@ -23,11 +23,7 @@ fn py_int(s: &str) -> Option<i64> {
         Some(b'+') => (false, &t[1..]),
         _ => (false, t),
     };
-    if digits.is_empty()
-        || digits.starts_with('_')
-        || digits.ends_with('_')
-        || digits.contains("__")
-    {
+    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
         return None;
     }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();
@@ -79,9 +75,7 @@ impl<'a> Eval<'a> {
                 .and_then(py_int)
                 .ok_or_else(|| EvalError(format!("bad group member {m:?}")))?;
             let vid = match parts.next() {
-                Some(p) => {
-                    Some(py_int(p).ok_or_else(|| EvalError(format!("bad group member {m:?}")))?)
-                }
+                Some(p) => Some(py_int(p).ok_or_else(|| EvalError(format!("bad group member {m:?}")))?),
                 None => None,
             };
             let (cid, vid) = (Value::from(cid), vid.map(Value::from));
@@ -136,17 +130,12 @@ impl<'a> Eval<'a> {
                 let in_group = members.contains(&c.id_str)
                     || match &r.cid_vid {
                         Some(cv) => members.contains(cv),
-                        None => {
-                            return Err(EvalError(format!("campaign {} has no variations", c.key)))
-                        }
+                        None => return Err(EvalError(format!("campaign {} has no variations", c.key))),
                     };
                 if !in_group {
                     continue;
                 }
-                let slot = match candidates
-                    .iter()
-                    .position(|(k, _)| s.features[*k].key == f.key)
-                {
+                let slot = match candidates.iter().position(|(k, _)| s.features[*k].key == f.key) {
                     Some(p) => p,
                     None => {
                         candidates.push((fi, Vec::new()));
@@ -178,15 +167,12 @@ impl<'a> Eval<'a> {
                 {
                     let ck = experiment_key_for(s, r, &f.key);
                     if rec.get("experimentKey").and_then(Value::as_str) == Some(ck.as_str()) {
-                        let evid = rec
-                            .get("experimentVariationId")
-                            .cloned()
-                            .unwrap_or(Value::Null);
+                        let evid = rec.get("experimentVariationId").cloned().unwrap_or(Value::Null);
                         if super::flag::variation_by_campaign_key(s, &ck, &evid).is_some() {
                             self.info(|| format!("Campaign {ck} found in storage for this user"));
-                            let already = with_storage.iter().any(|&(wf, wl)| {
-                                experiment_key_for(s, &s.features[wf].linked[wl], &f.key) == ck
-                            });
+                            let already = with_storage
+                                .iter()
+                                .any(|&(wf, wl)| experiment_key_for(s, &s.features[wf].linked[wl], &f.key) == ck);
                             if !already {
                                 with_storage.push((*fi, li));
                             }
@@ -205,24 +191,14 @@ impl<'a> Eval<'a> {
 
     /// The rollout gate of a feature in a group: a rollout passed earlier in this call, or
     /// one passes now (segmentation and traffic), or the feature has no rollout rules.
-    fn rollout_gate(
-        &mut self,
-        fi: usize,
-        skipped: &mut Vec<usize>,
-        depth: usize,
-    ) -> EvalResult<bool> {
+    fn rollout_gate(&mut self, fi: usize, skipped: &mut Vec<usize>, depth: usize) -> EvalResult<bool> {
         let s = self.s;
         let f = &s.features[fi];
         if self.evaluated_rollouts.iter().any(|(k, _)| *k == f.key) {
             return Ok(true);
         }
         if !f.has_rollout_rules {
-            self.info(|| {
-                format!(
-                    "No rollout rule found for feature:{}; evaluating experiments",
-                    f.key
-                )
-            });
+            self.info(|| format!("No rollout rule found for feature:{}; evaluating experiments", f.key));
             return Ok(true);
         }
         for r in f.linked.iter().filter(|r| r.kind == CampaignType::Rollout) {
@@ -230,10 +206,7 @@ impl<'a> Eval<'a> {
             let outcome = self.evaluate_rule(fi, r, &mut fresh, false, depth)?;
             if outcome.passed && self.traffic_and_variation(r)?.is_some() {
                 let c = s.campaign_of(r);
-                let vid = s
-                    .rule_variation(r, 0)
-                    .map(|v| v.id.clone())
-                    .unwrap_or(Value::Null);
+                let vid = s.rule_variation(r, 0).map(|v| v.id.clone()).unwrap_or(Value::Null);
                 let passed = PassedRule {
                     id: c.id.clone(),
                     key: Value::from(r.rollout_key.as_str()),
@@ -256,11 +229,7 @@ impl<'a> Eval<'a> {
         with_storage: &[RuleRef],
     ) -> EvalResult<Option<RuleRef>> {
         let s = self.s;
-        let algorithm = s
-            .groups
-            .get(gid)
-            .map(|g| g.algorithm.clone())
-            .unwrap_or(Value::from(1));
+        let algorithm = s.groups.get(gid).map(|g| g.algorithm.clone()).unwrap_or(Value::from(1));
         let random = python::eq(&algorithm, &Value::from(1));
         let labels = |list: &[RuleRef]| -> Vec<String> {
             list.iter()
@@ -326,9 +295,9 @@ impl<'a> Eval<'a> {
                     .get(&c.id_str)
                     .or_else(|| r.cid_vid.as_ref().and_then(|cv| g.weights.get(cv)));
                 if let Some(w) = w {
-                    let w = w.as_f64().ok_or_else(|| {
-                        EvalError(format!("group {gid} weight {w} is not a number"))
-                    })?;
+                    let w = w
+                        .as_f64()
+                        .ok_or_else(|| EvalError(format!("group {gid} weight {w} is not a number")))?;
                     weighted.push(((f, l), w));
                 }
             }
@@ -340,12 +309,7 @@ impl<'a> Eval<'a> {
 
     /// A weighted draw by the variation bucket of `"{groupId}_{bucketingId}"` (equal
     /// weights for the random algorithm); the winner is stored as the group's decision.
-    fn draw(
-        &mut self,
-        gid: &str,
-        pool: &[RuleRef],
-        weights: Option<&[f64]>,
-    ) -> EvalResult<(Option<RuleRef>, String)> {
+    fn draw(&mut self, gid: &str, pool: &[RuleRef], weights: Option<&[f64]>) -> EvalResult<(Option<RuleRef>, String)> {
         let ws: Vec<f64> = match weights {
             Some(w) => w.to_vec(),
             None => vec![ranges::meg_equal_weight(pool.len()); pool.len()],
@@ -390,9 +354,7 @@ impl<'a> Eval<'a> {
         let r = &s.features[f].linked[l];
         let c = s.campaign_of(r);
         let vid = if c.kind == CampaignType::Personalize {
-            s.rule_variation(r, 0)
-                .map(|v| v.id.clone())
-                .unwrap_or(Value::Null)
+            s.rule_variation(r, 0).map(|v| v.id.clone()).unwrap_or(Value::Null)
         } else {
             Value::from(-1)
         };
@@ -401,10 +363,7 @@ impl<'a> Eval<'a> {
             &key,
             &[
                 ("experimentId", c.id.clone()),
-                (
-                    "experimentKey",
-                    Value::from(r.experiment_key_inferred.as_str()),
-                ),
+                ("experimentKey", Value::from(r.experiment_key_inferred.as_str())),
                 ("experimentVariationId", vid),
             ],
         );

@@ -59,9 +59,7 @@ impl<'a> Eval<'a> {
                     if main {
                         let v = &c.variations[wl.variation];
                         self.decision_set("experimentId", || c.id.clone());
-                        self.decision_set("experimentKey", || {
-                            Value::from(rule.experiment_key.as_str())
-                        });
+                        self.decision_set("experimentKey", || Value::from(rule.experiment_key.as_str()));
                         self.decision_set("experimentVariationId", || v.id.clone());
                     }
                     return Ok(RuleOutcome {
@@ -98,10 +96,7 @@ impl<'a> Eval<'a> {
         };
 
         if let Some(gid) = &group_id {
-            let known = winners
-                .iter()
-                .find(|(g, _)| g == gid)
-                .map(|(_, w)| w.clone());
+            let known = winners.iter().find(|(g, _)| g == gid).map(|(_, w)| w.clone());
             if let Some(winner) = known.filter(python::truthy) {
                 let won = match c.kind {
                     CampaignType::Ab => python::eq(&winner, &c.id),
@@ -125,10 +120,7 @@ impl<'a> Eval<'a> {
                     let ek = python::str_of(ek).into_owned();
                     let ctx_id = self.ctx.id.clone();
                     self.info(|| format!("Campaign {ek} found in storage for user ID:{ctx_id}"));
-                    let evid = meta
-                        .get("experimentVariationId")
-                        .cloned()
-                        .unwrap_or(Value::Null);
+                    let evid = meta.get("experimentVariationId").cloned().unwrap_or(Value::Null);
                     let winner_str = python::str_of(eid).into_owned();
                     self.step(|| Step::MegKnown {
                         group: gid.clone(),
@@ -144,14 +136,8 @@ impl<'a> Eval<'a> {
                                     whitelisted: None,
                                 });
                             }
-                            let first_id = first
-                                .map(|f| python::str_of(f).into_owned())
-                                .unwrap_or_default();
-                            set_winner(
-                                winners,
-                                gid,
-                                Value::String(format!("{winner_str}_{first_id}")),
-                            );
+                            let first_id = first.map(|f| python::str_of(f).into_owned()).unwrap_or_default();
+                            set_winner(winners, gid, Value::String(format!("{winner_str}_{first_id}")));
                             return Ok(RuleOutcome {
                                 passed: false,
                                 whitelisted: None,
@@ -184,9 +170,7 @@ impl<'a> Eval<'a> {
             });
         };
         if depth > 8 {
-            return Err(EvalError(
-                "mutually exclusive groups nest too deeply".into(),
-            ));
+            return Err(EvalError("mutually exclusive groups nest too deeply".into()));
         }
         let feature = &s.features[feature_idx];
         let winner = self.evaluate_group(feature, &gid, depth + 1)?;
@@ -276,18 +260,13 @@ impl<'a> Eval<'a> {
                 for &vi in &matched {
                     let v = &c.variations[vi];
                     weights.push(v.weight.ok_or_else(|| {
-                        EvalError(format!(
-                            "variation {} of {} has a non-numeric weight",
-                            v.name, c.key
-                        ))
+                        EvalError(format!("variation {} of {} has a non-numeric weight", v.name, c.key))
                     })?);
                 }
                 let ranges = ranges::ab_ranges(ranges::normalise(&weights));
                 let key = hash_key(&[c.salt_or_id(), self.ctx.bucketing_id()]);
                 let bucket = bucketing::variation_bucket(&key);
-                let pick = ranges
-                    .iter()
-                    .position(|&(st, en)| st <= bucket && bucket <= en);
+                let pick = ranges.iter().position(|&(st, en)| st <= bucket && bucket <= en);
                 self.step(|| Step::Variation {
                     rule: format!("{} (whitelisting tie-break)", rule_label(c, rule)),
                     hash_key: key,

@@ -120,12 +120,22 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::StorageRead { key, found } => {
-                write!(f, "storage[{key}]: {}", if *found { "record found" } else { "no record" })
+                write!(
+                    f,
+                    "storage[{key}]: {}",
+                    if *found { "record found" } else { "no record" }
+                )
             }
             Step::StoredDecision { kind, key, variation } => {
                 write!(f, "served from storage: {kind} {key}, variation {variation}")
             }
-            Step::Holdout { id, segmentation, bucket, percent_traffic, in_holdout } => {
+            Step::Holdout {
+                id,
+                segmentation,
+                bucket,
+                percent_traffic,
+                in_holdout,
+            } => {
                 write!(f, "holdout {id}:")?;
                 if let Some(s) = segmentation {
                     write!(f, " segmentation {}", if *s { "passed" } else { "failed" })?;
@@ -133,26 +143,56 @@ impl fmt::Display for Step {
                 if let Some(b) = bucket {
                     write!(f, " bucket {b} vs {percent_traffic}%")?;
                 }
-                write!(f, " -> {}", if *in_holdout { "IN holdout (flag off)" } else { "not in holdout" })
+                write!(
+                    f,
+                    " -> {}",
+                    if *in_holdout {
+                        "IN holdout (flag off)"
+                    } else {
+                        "not in holdout"
+                    }
+                )
             }
-            Step::Rule { rule, kind, segmentation } => write!(f, "rule {rule} ({kind}): pre-segmentation {segmentation}"),
+            Step::Rule {
+                rule,
+                kind,
+                segmentation,
+            } => write!(f, "rule {rule} ({kind}): pre-segmentation {segmentation}"),
             Step::Whitelisting { rule, variation } => match variation {
                 Some(v) => write!(f, "rule {rule}: whitelisted into {v}"),
                 None => write!(f, "rule {rule}: not whitelisted"),
             },
-            Step::Traffic { rule, hash_key, bucket, allocation, passed } => write!(
+            Step::Traffic {
+                rule,
+                hash_key,
+                bucket,
+                allocation,
+                passed,
+            } => write!(
                 f,
                 "rule {rule}: traffic bucket {bucket} (murmur3 \"{hash_key}\") vs allocation {allocation} -> {}",
                 if *passed { "in" } else { "out" }
             ),
-            Step::Variation { rule, hash_key, bucket, ranges, chosen } => {
+            Step::Variation {
+                rule,
+                hash_key,
+                bucket,
+                ranges,
+                chosen,
+            } => {
                 write!(f, "rule {rule}: variation bucket {bucket} (murmur3 \"{hash_key}\") in")?;
                 for (name, s, e) in ranges {
                     write!(f, " {name}[{s}..={e}]")?;
                 }
                 write!(f, " -> {}", chosen.as_deref().unwrap_or("none"))
             }
-            Step::Meg { group, candidates, from_storage, how, winner } => write!(
+            Step::Meg {
+                group,
+                candidates,
+                from_storage,
+                how,
+                winner,
+            } => write!(
                 f,
                 "group {group}: candidates {candidates:?}, from storage {from_storage:?}, {how} -> winner {}",
                 winner.as_deref().unwrap_or("none")

@@ -25,9 +25,9 @@ impl<'a> Eval<'a> {
             })?;
             (first.salt.as_deref(), w)
         } else {
-            let pt = c.percent_traffic.map_err(|_| {
-                EvalError(format!("campaign {} has no numeric percentTraffic", c.key))
-            })?;
+            let pt = c
+                .percent_traffic
+                .map_err(|_| EvalError(format!("campaign {} has no numeric percentTraffic", c.key)))?;
             (c.salt.as_deref(), pt)
         };
         let prefix = salt.unwrap_or(&c.id_str);
@@ -54,10 +54,7 @@ impl<'a> Eval<'a> {
 
     /// `evaluate_traffic_and_get_variation`: the variation index (into the campaign's
     /// variations) the user gets from this rule, if any.
-    pub(super) fn traffic_and_variation(
-        &mut self,
-        rule: &'a LinkedRule,
-    ) -> EvalResult<Option<usize>> {
+    pub(super) fn traffic_and_variation(&mut self, rule: &'a LinkedRule) -> EvalResult<Option<usize>> {
         if !self.in_traffic(rule)? {
             return Ok(None);
         }

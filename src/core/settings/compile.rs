@@ -41,8 +41,7 @@ impl std::error::Error for SettingsError {}
 
 /// Parses, validates and compiles settings text.
 pub fn compile_str(text: &str) -> Result<Snapshot, SettingsError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| SettingsError::Json(e.to_string()))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| SettingsError::Json(e.to_string()))?;
     compile(value)
 }
 
@@ -65,9 +64,7 @@ fn obj(v: &Value) -> Option<&Map<String, Value>> {
 }
 
 fn str_field(m: &Map<String, Value>, key: &str) -> String {
-    m.get(key)
-        .map(|v| python::str_of(v).into_owned())
-        .unwrap_or_default()
+    m.get(key).map(|v| python::str_of(v).into_owned()).unwrap_or_default()
 }
 
 fn truthy_str(m: &Map<String, Value>, key: &str) -> Option<String> {
@@ -78,10 +75,7 @@ fn truthy_str(m: &Map<String, Value>, key: &str) -> Option<String> {
 
 fn list<'a>(m: &'a Map<String, Value>, key: &str) -> &'a [Value] {
     // The schema allows `{}` in place of an empty list.
-    m.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    m.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -149,9 +143,7 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
     let mut event_names = HashMap::new();
     for (i, f) in list(root, "features").iter().enumerate() {
         let feature = build_feature(f, i, &campaigns, &campaign_by_id, &mut event_names)?;
-        feature_by_key
-            .entry(feature.key.clone())
-            .or_insert(features.len());
+        feature_by_key.entry(feature.key.clone()).or_insert(features.len());
         features.push(feature);
     }
 
@@ -172,23 +164,15 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
     if let Some(g) = root.get("groups").and_then(Value::as_object) {
         for (gid, gv) in g {
             let Some(gm) = gv.as_object() else { continue };
-            let strings = |k: &str| -> Vec<String> {
-                list(gm, k)
-                    .iter()
-                    .map(|v| python::str_of(v).into_owned())
-                    .collect()
-            };
+            let strings =
+                |k: &str| -> Vec<String> { list(gm, k).iter().map(|v| python::str_of(v).into_owned()).collect() };
             groups.insert(
                 gid.clone(),
                 Group {
                     campaigns: strings("campaigns"),
                     algorithm: gm.get("et").cloned().unwrap_or(Value::from(1)),
                     priority: strings("p"),
-                    weights: gm
-                        .get("wt")
-                        .and_then(Value::as_object)
-                        .cloned()
-                        .unwrap_or_default(),
+                    weights: gm.get("wt").and_then(Value::as_object).cloned().unwrap_or_default(),
                 },
             );
         }
@@ -205,10 +189,7 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .map(str::to_string);
-    let poll_interval_ms = root
-        .get("pollInterval")
-        .and_then(Value::as_u64)
-        .filter(|v| *v > 0);
+    let poll_interval_ms = root.get("pollInterval").and_then(Value::as_u64).filter(|v| *v > 0);
     let sampling = build_sampling(root);
 
     Ok(Snapshot {
@@ -223,20 +204,14 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
         holdouts,
         collection_prefix,
         poll_interval_ms,
-        is_web_connectivity_enabled: root
-            .get("isWebConnectivityEnabled")
-            .map(python::truthy)
-            .unwrap_or(true),
+        is_web_connectivity_enabled: root.get("isWebConnectivityEnabled").map(python::truthy).unwrap_or(true),
         is_mau: root.get("isMAU").map(python::truthy).unwrap_or(false),
         was_initialized_earlier: root
             .get("sdkMetaInfo")
             .and_then(|m| m.get("wasInitializedEarlier"))
             .map(python::truthy)
             .unwrap_or(false),
-        usage_stats_account_id: root
-            .get("usageStatsAccountId")
-            .filter(|v| python::truthy(v))
-            .cloned(),
+        usage_stats_account_id: root.get("usageStatsAccountId").filter(|v| python::truthy(v)).cloned(),
         sampling,
         holdouts_need_gateway: any_holdout_gateway,
         feature_by_key,
@@ -289,14 +264,8 @@ fn build_campaign(v: &Value, path: &str) -> Result<Campaign, SettingsError> {
         percent_traffic: m.get("percentTraffic").and_then(as_f64).ok_or(()),
         segments: segments_of(m.get("segments"), true),
         segments_need_gateway: segments_need_gateway(m.get("segments")),
-        is_forced_variation_enabled: m
-            .get("isForcedVariationEnabled")
-            .map(python::truthy)
-            .unwrap_or(false),
-        is_user_list_enabled: m
-            .get("isUserListEnabled")
-            .map(python::truthy)
-            .unwrap_or(false),
+        is_forced_variation_enabled: m.get("isForcedVariationEnabled").map(python::truthy).unwrap_or(false),
+        is_user_list_enabled: m.get("isUserListEnabled").map(python::truthy).unwrap_or(false),
         salt: truthy_str(m, "salt"),
         variations,
     })
@@ -351,8 +320,7 @@ fn build_feature(
     let mut rules = Vec::new();
     let mut linked = Vec::new();
     for (ri, r) in list(m, "rules").iter().enumerate() {
-        let rm = obj(r)
-            .ok_or_else(|| model_err(format!("{path}.rules[{ri}]"), "rule must be an object"))?;
+        let rm = obj(r).ok_or_else(|| model_err(format!("{path}.rules[{ri}]"), "rule must be an object"))?;
         let campaign_id = rm.get("campaignId").cloned().unwrap_or(Value::Null);
         let variation_id = rm.get("variationId").filter(|v| !v.is_null()).cloned();
         let kind = CampaignType::parse(rm.get("type").and_then(Value::as_str).unwrap_or(""));
@@ -367,11 +335,7 @@ fn build_feature(
         let campaign = &campaigns[ci];
         let mut variations: Vec<usize> = (0..campaign.variations.len()).collect();
         if let Some(vid) = &variation_id {
-            if let Some(vi) = campaign
-                .variations
-                .iter()
-                .position(|x| python::eq(&x.id, vid))
-            {
+            if let Some(vi) = campaign.variations.iter().position(|x| python::eq(&x.id, vid)) {
                 variations = vec![vi];
             }
         }
@@ -407,10 +371,7 @@ fn build_feature(
             .and_then(|ic| ic.get("campaignId"))
             .filter(|v| python::truthy(v))
             .cloned(),
-        is_debugger_enabled: m
-            .get("isDebuggerEnabled")
-            .map(python::truthy)
-            .unwrap_or(false),
+        is_debugger_enabled: m.get("isDebuggerEnabled").map(python::truthy).unwrap_or(false),
         key,
         rules,
         linked,
@@ -428,8 +389,10 @@ fn segments_need_gateway(v: Option<&Value>) -> bool {
 }
 
 static GATEWAY_KEYS: Lazy<fancy_regex::Regex> = Lazy::new(|| {
-    fancy_regex::Regex::new(r"(?i)\b(country|region|city|os|device_type|browser_string|ua|os_version|browser_version)\b")
-        .expect("static pattern")
+    fancy_regex::Regex::new(
+        r"(?i)\b(country|region|city|os|device_type|browser_string|ua|os_version|browser_version)\b",
+    )
+    .expect("static pattern")
 });
 
 /// §5.4.3: segments need the gateway when their JSON text names a UA/location key anywhere,
@@ -469,11 +432,7 @@ fn link_rule(
             .filter(|k| !k.is_empty())
             .map(|rk| format!("{fk}_{rk}"))
     };
-    let inferred_feature = campaign
-        .key
-        .rsplit_once('_')
-        .map(|(a, _)| a)
-        .unwrap_or(&campaign.key);
+    let inferred_feature = campaign.key.rsplit_once('_').map(|(a, _)| a).unwrap_or(&campaign.key);
     let feature_scope = if feature_key.is_empty() {
         inferred_feature
     } else {
@@ -486,21 +445,12 @@ fn link_rule(
     let (experiment_key, experiment_key_inferred) = match campaign.kind {
         CampaignType::Personalize => (
             scoped(feature_scope).unwrap_or_else(|| campaign.key.clone()),
-            scoped(if campaign.key.is_empty() {
-                ""
-            } else {
-                inferred_feature
-            })
-            .unwrap_or_else(|| campaign.key.clone()),
+            scoped(if campaign.key.is_empty() { "" } else { inferred_feature }).unwrap_or_else(|| campaign.key.clone()),
         ),
         _ => (campaign.key.clone(), campaign.key.clone()),
     };
-    let first_vid = variations
-        .first()
-        .map(|&vi| campaign.variations[vi].id_str.clone());
-    let cid_vid = first_vid
-        .as_ref()
-        .map(|v| format!("{}_{}", campaign.id_str, v));
+    let first_vid = variations.first().map(|&vi| campaign.variations[vi].id_str.clone());
+    let cid_vid = first_vid.as_ref().map(|v| format!("{}_{}", campaign.id_str, v));
     // The SDK looks groups up by `"cid_vid"` for personalize rules only (when the first
     // variation id is truthy) and by `"cid"` for everything else, rollouts included.
     let group_key = match campaign.kind {
@@ -532,10 +482,7 @@ fn build_holdout(v: &Value, event_names: &mut HashMap<String, ()>) -> Holdout {
     let empty = Map::new();
     let m = v.as_object().unwrap_or(&empty);
     let id = m.get("id").cloned().unwrap_or(Value::Null);
-    let metrics = m
-        .get("m")
-        .filter(|x| python::truthy(x))
-        .or_else(|| m.get("metrics"));
+    let metrics = m.get("m").filter(|x| python::truthy(x)).or_else(|| m.get("metrics"));
     if let Some(Value::Array(ms)) = metrics {
         for metric in ms {
             if let Some(ident) = metric.get("identifier").and_then(Value::as_str) {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::core::decide::decision::VariationRef;
 use crate::core::segmentation::Segment;
 
 /// A settings document compiled for evaluation. Immutable once built; share it with `Arc`.
@@ -70,6 +71,16 @@ impl Snapshot {
     /// The first campaign whose `key` is `key`.
     pub fn campaign_by_key(&self, key: &str) -> Option<&Campaign> {
         self.campaign_by_key.get(key).map(|&i| &self.campaigns[i])
+    }
+
+    /// Index of the first campaign whose `key` is `key`.
+    pub fn campaign_index_by_key(&self, key: &str) -> Option<usize> {
+        self.campaign_by_key.get(key).copied()
+    }
+
+    /// The variation a [`VariationRef`] points to.
+    pub fn variation(&self, r: VariationRef) -> &Variation {
+        &self.campaigns[r.campaign].variations[r.variation]
     }
 
     /// Whether `event_name` is a metric of some feature or holdout (what `track_event` accepts).
@@ -323,11 +334,7 @@ pub struct Holdout {
 impl Holdout {
     /// Whether this holdout applies to the feature with id `feature_id`.
     pub fn applies_to(&self, feature_id: &Value) -> bool {
-        self.is_global
-            || self
-                .feature_ids
-                .iter()
-                .any(|f| crate::core::python::eq(f, feature_id))
+        self.is_global || self.feature_ids.iter().any(|f| crate::core::python::eq(f, feature_id))
     }
 }
 

@@ -29,11 +29,7 @@ pub fn ab_ranges(weights: impl IntoIterator<Item = f64>) -> Vec<(i64, i64)> {
         .into_iter()
         .map(|w| {
             let s = step(w);
-            let r = if s != 0 {
-                (cursor + 1, cursor + s)
-            } else {
-                (-1, -1)
-            };
+            let r = if s != 0 { (cursor + 1, cursor + s) } else { (-1, -1) };
             cursor += s;
             r
         })
@@ -48,11 +44,7 @@ pub fn meg_ranges(weights: impl IntoIterator<Item = f64>) -> Vec<(i64, i64)> {
         .into_iter()
         .map(|w| {
             let s = step(w);
-            let r = if s != 0 {
-                (cursor, cursor + s)
-            } else {
-                (-1, -1)
-            };
+            let r = if s != 0 { (cursor, cursor + s) } else { (-1, -1) };
             cursor += s;
             r
         })
@@ -116,10 +108,7 @@ mod tests {
         assert_eq!(ab_ranges([0.0, 100.0]), vec![(-1, -1), (1, 10000)]);
         assert_eq!(ab_ranges([0.01, 99.99]), vec![(1, 1), (2, 10000)]);
         assert_eq!(meg_equal_weight(3), 33.3333);
-        assert_eq!(
-            meg_ranges([33.3333; 3]),
-            vec![(0, 3334), (3334, 6668), (6668, 10002)]
-        );
+        assert_eq!(meg_ranges([33.3333; 3]), vec![(0, 3334), (3334, 6668), (6668, 10002)]);
         assert_eq!(meg_equal_weight(7), 14.2857);
         assert_eq!(step(14.2857), 1429);
     }
