@@ -7,7 +7,9 @@ use vwo_fme::core::decide::{self, EvalOptions, NoEnv, UserContext};
 use vwo_fme::core::settings;
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "examples/settings.json".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "examples/settings.json".into());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let snapshot = settings::compile_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
     let users = [
@@ -17,10 +19,18 @@ fn main() {
         json!({"id": "qa_alice", "custom_variables": {"country": "CA"}}),
         json!({"id": "dave", "custom_variables": {"country": "US", "beta": true, "app_version": "4.1"}}),
     ];
-    println!("settings: {path} (account {}, {} features)\n", snapshot.account_id, snapshot.features.len());
+    println!(
+        "settings: {path} (account {}, {} features)\n",
+        snapshot.account_id,
+        snapshot.features.len()
+    );
     for u in &users {
         let ctx = UserContext::from_json(u).expect("valid context");
-        println!("user {} {}", ctx.id, serde_json::Value::Object(ctx.custom_variables.clone()));
+        println!(
+            "user {} {}",
+            ctx.id,
+            serde_json::Value::Object(ctx.custom_variables.clone())
+        );
         for f in &snapshot.features {
             let d = decide::get_flag(&snapshot, &f.key, &ctx, &mut NoEnv, EvalOptions::default());
             let served = d

@@ -7,6 +7,8 @@
 #![deny(clippy::no_mangle_with_rust_abi)]
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod conformance;
 pub mod core;
 pub mod events;
+pub mod net;

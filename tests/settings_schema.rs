@@ -26,10 +26,7 @@ fn read_json(path: &Path) -> Value {
 /// `conformance/settings/*.json`, relative to `tests/fixtures`.
 fn settings_files() -> Vec<String> {
     fn walk(dir: &Path, in_settings: bool, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
@@ -46,12 +43,7 @@ fn settings_files() -> Vec<String> {
     walk(&root.join("conformance/settings"), true, &mut files);
     files
         .iter()
-        .map(|p| {
-            p.strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/")
-        })
+        .map(|p| p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"))
         .collect()
 }
 
@@ -60,11 +52,7 @@ fn fixture_settings_files_get_the_sdk_verdict() {
     let verdicts = read_json(&fixtures().join("schema_mutations/fixture_verdicts.json"));
     let verdicts = verdicts.as_object().unwrap();
     let files = settings_files();
-    assert!(
-        files.len() >= 30,
-        "found only {} settings files",
-        files.len()
-    );
+    assert!(files.len() >= 30, "found only {} settings files", files.len());
     let listed: Vec<&String> = verdicts.keys().collect();
     let found: Vec<&String> = files.iter().collect();
     assert_eq!(
@@ -87,11 +75,7 @@ fn fixture_settings_files_get_the_sdk_verdict() {
             accepted += 1;
         } else {
             let err = result.expect_err(file);
-            assert_eq!(
-                err.path,
-                expected["expected_path"].as_str().unwrap(),
-                "{file}"
-            );
+            assert_eq!(err.path, expected["expected_path"].as_str().unwrap(), "{file}");
             rejected += 1;
         }
     }
@@ -213,16 +197,12 @@ fn mutation_table_matches_the_sdk() {
             *counts.entry("rejected").or_default() += 1;
         }
     }
-    println!(
-        "{} mutation cases agree with the SDK: {counts:?}",
-        cases.len()
-    );
+    println!("{} mutation cases agree with the SDK: {counts:?}", cases.len());
 }
 
 /// `true` when `inner` is `outer` or a path inside it.
 fn is_within(inner: &str, outer: &str) -> bool {
-    inner == outer
-        || (inner.starts_with(outer) && matches!(inner.as_bytes()[outer.len()], b'.' | b'['))
+    inner == outer || (inner.starts_with(outer) && matches!(inner.as_bytes()[outer.len()], b'.' | b'['))
 }
 
 fn render(path: &[Value]) -> String {
@@ -270,11 +250,7 @@ fn sweep_matches_the_sdk() {
         let model = validate_model_requirements(&doc);
         if row[2].as_bool().unwrap() {
             assert_eq!(result, Ok(()), "{label}: the SDK accepts this");
-            assert_eq!(
-                model.is_ok(),
-                row[3].as_bool().unwrap(),
-                "{label}: {model:?}"
-            );
+            assert_eq!(model.is_ok(), row[3].as_bool().unwrap(), "{label}: {model:?}");
             model_failures += usize::from(model.is_err());
         } else {
             let err = result.expect_err(&label);
@@ -386,15 +362,7 @@ fn never_panics() {
             let base = &cases["base"];
             let slots: [&[&str]; 5] = [
                 &["campaigns", "0", "segments"],
-                &[
-                    "campaigns",
-                    "0",
-                    "variations",
-                    "0",
-                    "variables",
-                    "1",
-                    "value",
-                ],
+                &["campaigns", "0", "variations", "0", "variables", "1", "value"],
                 &["features", "0", "impactCampaign"],
                 &["holdouts", "0", "segments"],
                 &["extra"],
@@ -408,18 +376,11 @@ fn never_panics() {
                         Err(_) => &mut v[*seg],
                     };
                 }
-                v[slot[slot.len() - 1]] =
-                    Value::Object([("k".to_string(), deep.clone())].into_iter().collect());
+                v[slot[slot.len() - 1]] = Value::Object([("k".to_string(), deep.clone())].into_iter().collect());
                 assert_eq!(validate(&doc), Ok(()), "{slot:?}");
                 assert_eq!(validate_model_requirements(&doc), Ok(()), "{slot:?}");
             }
-            for key in [
-                "features",
-                "campaigns",
-                "holdouts",
-                "groups",
-                "campaignGroups",
-            ] {
+            for key in ["features", "campaigns", "holdouts", "groups", "campaignGroups"] {
                 let mut doc = base.clone();
                 doc[key] = deep.clone();
                 assert!(validate(&doc).is_err(), "{key}");

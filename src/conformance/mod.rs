@@ -7,6 +7,8 @@
 //! batch request each `get_flag` causes.
 
 pub mod compare;
+pub mod live;
+pub mod mock_server;
 pub mod normalize;
 pub mod replay;
 

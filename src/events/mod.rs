@@ -1,4 +1,5 @@
 //! Events: payloads on VWO's wire format and the usage-statistics block.
 
+pub mod dispatcher;
 pub mod payload;
 pub mod usage_stats;

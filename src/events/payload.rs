@@ -303,7 +303,8 @@ impl EventIdentity {
     /// A `vwo_sdkDebug` event (§11.9): `props` become `vwoMeta` with the SDK's identity.
     pub fn debug(&self, mut props: Map<String, Value>, stamp: Stamp) -> Value {
         let own = self.uuid_of(&self.sdk_user());
-        let mut d = self.base(own.as_deref(), names::DEBUG, None, None, false, stamp);
+        // The official builder's defaults: empty user agent and IP (present, not absent).
+        let mut d = self.base(own.as_deref(), names::DEBUG, Some(""), Some(""), false, stamp);
         match props.get("uuid").filter(|v| !v.is_null()).cloned() {
             None => {
                 props.insert("uuid".into(), d.get("visId").cloned().unwrap_or(Value::Null));

@@ -30,14 +30,20 @@ impl Args {
                 positional.push(a.clone());
             }
         }
-        Ok(Args { values, flags, positional })
+        Ok(Args {
+            values,
+            flags,
+            positional,
+        })
     }
 
     /// A required option.
     pub fn req(&self, name: &str) -> Result<&str, String> {
-        self.values.get(name).map(String::as_str).ok_or_else(|| format!("missing --{name}"))
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| format!("missing --{name}"))
     }
-
 
     /// Whether a switch was given.
     pub fn flag(&self, name: &str) -> bool {

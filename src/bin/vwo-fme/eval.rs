@@ -37,10 +37,18 @@ pub fn run(a: &Args) -> Result<i32, String> {
     let ctx_json: Value = serde_json::from_str(a.req("context")?).map_err(|e| format!("--context is not JSON: {e}"))?;
     let ctx = UserContext::from_json(&ctx_json).map_err(|e| format!("--context: {e}"))?;
     let explain = a.flag("explain");
-    let opts = EvalOptions { storage: false, integrations: true, gateway: false, trace: explain };
+    let opts = EvalOptions {
+        storage: false,
+        integrations: true,
+        gateway: false,
+        trace: explain,
+    };
     let d = decide::get_flag(&s, feature, &ctx, &mut NoEnv, opts);
     if a.flag("json") {
-        println!("{}", serde_json::to_string_pretty(&as_json(&s, feature, &ctx, &d)).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&as_json(&s, feature, &ctx, &d)).unwrap_or_default()
+        );
     } else {
         print_human(&s, feature, &ctx, &d, explain);
     }
@@ -79,13 +87,24 @@ fn as_json(s: &Snapshot, feature: &str, ctx: &UserContext, d: &Decision) -> Valu
 }
 
 fn print_human(s: &Snapshot, feature: &str, ctx: &UserContext, d: &Decision, explain: bool) {
-    println!("flag {feature} for user {}: {}", ctx.id, if d.enabled { "ENABLED" } else { "disabled" });
-    println!("  reason: {:?}{}", d.reason, d.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default());
+    println!(
+        "flag {feature} for user {}: {}",
+        ctx.id,
+        if d.enabled { "ENABLED" } else { "disabled" }
+    );
+    println!(
+        "  reason: {:?}{}",
+        d.reason,
+        d.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+    );
     for (label, r) in [("rollout", d.rollout), ("experiment", d.experiment)] {
         if let Some(r) = r {
             let c = &s.campaigns[r.campaign];
             let v = s.variation(r);
-            println!("  {label}: campaign {} ({}) -> variation {} (id {})", c.key, c.id, v.name, v.id);
+            println!(
+                "  {label}: campaign {} ({}) -> variation {} (id {})",
+                c.key, c.id, v.name, v.id
+            );
         }
     }
     if d.variables.is_empty() {
@@ -108,7 +127,10 @@ fn print_human(s: &Snapshot, feature: &str, ctx: &UserContext, d: &Decision, exp
     }
     for e in &d.effects {
         if let Effect::Debug(ev) = e {
-            println!("  debug event: {}", ev.props.get("msg").and_then(Value::as_str).unwrap_or(""));
+            println!(
+                "  debug event: {}",
+                ev.props.get("msg").and_then(Value::as_str).unwrap_or("")
+            );
         }
     }
     if explain {

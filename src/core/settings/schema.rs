@@ -210,11 +210,7 @@ fn describe_types(types: Types) -> String {
 fn type_error(v: &Value, expected: Types, path: &Path<'_>) -> SchemaError {
     error(
         path,
-        format!(
-            "expected {}, found {}",
-            describe_types(expected),
-            type_name(v)
-        ),
+        format!("expected {}, found {}", describe_types(expected), type_name(v)),
     )
 }
 
@@ -326,15 +322,7 @@ static CAMPAIGN: ObjectSchema = ObjectSchema {
         ("isAlwaysCheckSegment", Rule::Type(BOOLEAN)),
         ("name", Rule::Type(STRING)),
     ],
-    required: &[
-        "id",
-        "type",
-        "key",
-        "status",
-        "variations",
-        "segments",
-        "name",
-    ],
+    required: &["id", "type", "key", "status", "variations", "segments", "name"],
 };
 
 /// `campaign_variation_schema.py`: `CAMPAIGN_VARIATION_SCHEMA`.
@@ -523,11 +511,7 @@ fn check_items(items: &[Value], schema: &ObjectSchema, path: &Path<'_>) -> Resul
     Ok(())
 }
 
-fn check_object(
-    map: &Map<String, Value>,
-    schema: &ObjectSchema,
-    path: &Path<'_>,
-) -> Result<(), SchemaError> {
+fn check_object(map: &Map<String, Value>, schema: &ObjectSchema, path: &Path<'_>) -> Result<(), SchemaError> {
     for (key, value) in map {
         if let Some((_, rule)) = schema.properties.iter().find(|(name, _)| *name == key) {
             check_rule(value, rule, &Path::Key(path, key))?;
@@ -541,11 +525,7 @@ fn check_object(
     Ok(())
 }
 
-fn check_keyed(
-    map: &Map<String, Value>,
-    schema: &KeyedSchema,
-    path: &Path<'_>,
-) -> Result<(), SchemaError> {
+fn check_keyed(map: &Map<String, Value>, schema: &KeyedSchema, path: &Path<'_>) -> Result<(), SchemaError> {
     for (key, value) in map {
         if schema.pattern.matches(key) {
             check_rule(value, &schema.value, &Path::Key(path, key))?;
@@ -618,9 +598,7 @@ mod model {
         let data = as_dict(data, &root)?;
         // self._features = [_parse_feature(f) for f in data["features"]]
         let features = index(data, "features", &root)?;
-        for_each_item(features, &Path::Key(&root, "features"), &mut |f, p| {
-            parse_feature(f, p)
-        })?;
+        for_each_item(features, &Path::Key(&root, "features"), &mut |f, p| parse_feature(f, p))?;
         index(data, "accountId", &root)?;
         // self._campaigns = [_parse_campaign(c) for c in data["campaigns"]]
         let campaigns = index(data, "campaigns", &root)?;
@@ -631,9 +609,7 @@ mod model {
         index(data, "version", &root)?;
         // self._holdouts = [HoldoutModel(h) for h in data.get("holdouts", [])]
         if let Some(holdouts) = data.get("holdouts") {
-            for_each_item(holdouts, &Path::Key(&root, "holdouts"), &mut |h, p| {
-                holdout(h, p)
-            })?;
+            for_each_item(holdouts, &Path::Key(&root, "holdouts"), &mut |h, p| holdout(h, p))?;
         }
         // AlwaysApplySampling(data.get("alwaysApplySampling", {})) if ... is not None
         if let Some(v) = data.get("alwaysApplySampling").filter(|v| !v.is_null()) {
@@ -663,11 +639,7 @@ mod model {
 
     /// Python's `for x in value`: arrays yield their items, dicts their keys, strings their
     /// characters; `None`, booleans and numbers raise `TypeError`.
-    fn for_each_item(
-        value: &Value,
-        path: &Path<'_>,
-        f: &mut dyn FnMut(Item<'_>, &Path<'_>) -> R,
-    ) -> R {
+    fn for_each_item(value: &Value, path: &Path<'_>, f: &mut dyn FnMut(Item<'_>, &Path<'_>) -> R) -> R {
         match value {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
@@ -698,15 +670,13 @@ mod model {
     }
 
     /// The item as a dict, or where Python raises calling `.get` / `[...]` on it.
-    fn item_dict<'a>(
-        item: Item<'a>,
-        path: &Path<'_>,
-    ) -> Result<&'a Map<String, Value>, SchemaError> {
+    fn item_dict<'a>(item: Item<'a>, path: &Path<'_>) -> Result<&'a Map<String, Value>, SchemaError> {
         match item {
             Item::Value(v) => as_dict(v, path),
             Item::Str(_) => Err(error(
                 path,
-                "a string where the SDK's model parser needs an object (it iterates a non-empty object or string)".to_string(),
+                "a string where the SDK's model parser needs an object (it iterates a non-empty object or string)"
+                    .to_string(),
             )),
         }
     }
@@ -725,11 +695,7 @@ mod model {
     }
 
     /// `d[key]`: raises `KeyError` when missing.
-    fn index<'a>(
-        d: &'a Map<String, Value>,
-        key: &str,
-        path: &Path<'_>,
-    ) -> Result<&'a Value, SchemaError> {
+    fn index<'a>(d: &'a Map<String, Value>, key: &str, path: &Path<'_>) -> Result<&'a Value, SchemaError> {
         d.get(key).ok_or_else(|| {
             error(
                 path,
@@ -818,13 +784,10 @@ mod model {
             if depth >= MAX_NESTED_VARIATIONS {
                 return Err(error(
                     &nested_path,
-                    "variations nested too deeply (the SDK's model parser recurses into them)"
-                        .to_string(),
+                    "variations nested too deeply (the SDK's model parser recurses into them)".to_string(),
                 ));
             }
-            for_each_item(nested, &nested_path, &mut |var, p| {
-                parse_variation(var, p, depth + 1)
-            })?;
+            for_each_item(nested, &nested_path, &mut |var, p| parse_variation(var, p, depth + 1))?;
         }
         Ok(())
     }
@@ -839,16 +802,9 @@ mod model {
             item => item_dict(item, path)?,
         };
         // raw_metrics = data.get("m") or data.get("metrics") or []
-        let raw = [h.get("m"), h.get("metrics")]
-            .into_iter()
-            .flatten()
-            .find(|v| truthy(v));
+        let raw = [h.get("m"), h.get("metrics")].into_iter().flatten().find(|v| truthy(v));
         if let Some(raw @ (Value::Number(_) | Value::Bool(_))) = raw {
-            let key = if h.get("m").is_some_and(truthy) {
-                "m"
-            } else {
-                "metrics"
-            };
+            let key = if h.get("m").is_some_and(truthy) { "m" } else { "metrics" };
             return Err(error(
                 &Path::Key(path, key),
                 format!(
@@ -919,10 +875,7 @@ mod tests {
         v["campaigns"][0]["variations"][0]["variables"][0]["value"] = json!([1]);
         let e = err(&v);
         assert_eq!(e.path, "$.campaigns[0].variations[0].variables[0].value");
-        assert_eq!(
-            e.message,
-            "expected number, string, boolean or object, found array"
-        );
+        assert_eq!(e.message, "expected number, string, boolean or object, found array");
 
         let mut v = valid_settings();
         v["features"][0]["rules"][0]["campaignId"] = json!("1");
@@ -964,15 +917,11 @@ mod tests {
 
     #[test]
     fn first_problem_in_document_order() {
-        let v: Value = serde_json::from_str(
-            r#"{"features": 3, "version": null, "accountId": 1, "campaigns": {}}"#,
-        )
-        .unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"features": 3, "version": null, "accountId": 1, "campaigns": {}}"#).unwrap();
         assert_eq!(err(&v).path, "$.features");
-        let v: Value = serde_json::from_str(
-            r#"{"version": null, "features": 3, "accountId": 1, "campaigns": {}}"#,
-        )
-        .unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"version": null, "features": 3, "accountId": 1, "campaigns": {}}"#).unwrap();
         assert_eq!(err(&v).path, "$.version");
     }
 
@@ -985,15 +934,9 @@ mod tests {
             v[key] = json!({"a": 1});
             let e = err(&v);
             assert_eq!(e.path, format!("$.{key}"));
-            assert_eq!(
-                e.message,
-                "expected array or empty object, found object with 1 key"
-            );
+            assert_eq!(e.message, "expected array or empty object, found object with 1 key");
             v[key] = json!(null);
-            assert_eq!(
-                err(&v).message,
-                "expected array or empty object, found null"
-            );
+            assert_eq!(err(&v).message, "expected array or empty object, found null");
         }
     }
 
@@ -1088,18 +1031,14 @@ mod tests {
         v["alwaysApplySampling"] = json!(null);
         assert_eq!(validate_model_requirements(&v), Ok(()));
         v["sampling"]["usage"] = json!(5);
-        assert_eq!(
-            validate_model_requirements(&v).unwrap_err().path,
-            "$.sampling.usage"
-        );
+        assert_eq!(validate_model_requirements(&v).unwrap_err().path, "$.sampling.usage");
     }
 
     /// Holdout iteration on schema-invalid input, as Python's `SettingsModel` does it (verdicts
     /// taken from running `SettingsModel` of the official SDK on these documents).
     #[test]
     fn model_holdouts_follow_python_iteration() {
-        let base =
-            json!({"version": 1, "accountId": 1, "sdkKey": "k", "features": [], "campaigns": []});
+        let base = json!({"version": 1, "accountId": 1, "sdkKey": "k", "features": [], "campaigns": []});
         for (holdouts, ok) in [
             (json!({"": 1}), true),
             (json!({"a": 1}), false),

@@ -1,0 +1,728 @@
+//! Event dispatch: a bounded queue, a fixed pool of worker threads, batching by size and
+//! time, flush with a deadline, and a shutdown that delivers or reports everything.
+//!
+//! With threading disabled nothing here starts a thread: each job is delivered in the
+//! caller's thread, and batches flush when they fill up, when their interval has passed at
+//! the next enqueue, or on `flush`.
+//!
+//! Nothing is dropped silently: every event that cannot be delivered (queue full, retries
+//! exhausted, client closed) goes to [`Deliver::dropped`] with the reason.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use serde_json::Value;
+
+use crate::net::retry::Interrupt;
+
+/// One request's worth of events.
+#[derive(Debug, Clone)]
+pub enum Job {
+    /// A single event POSTed to `/events/t`.
+    Single(SingleEvent),
+    /// A batch POSTed to `/server-side/batch-events-v2`.
+    Batch(BatchJob),
+}
+
+impl Job {
+    /// Events carried.
+    pub fn len(&self) -> usize {
+        match self {
+            Job::Single(_) => 1,
+            Job::Batch(b) => b.events.len(),
+        }
+    }
+
+    /// Whether the job carries no event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The events carried, for reporting.
+    pub fn events(&self) -> Vec<Value> {
+        match self {
+            Job::Single(s) => vec![s.body.clone()],
+            Job::Batch(b) => b.events.clone(),
+        }
+    }
+}
+
+/// A single event and how to send it.
+#[derive(Debug, Clone)]
+pub struct SingleEvent {
+    /// Event name (`en`).
+    pub name: String,
+    /// Query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// Extra headers (`X-Device-User-Agent`, `VWO-X-Forwarded-For`).
+    pub headers: Vec<(String, String)>,
+    /// The `{"d": ...}` payload.
+    pub body: Value,
+    /// A 200 answer clears the usage statistics (track, attribute, usage tracking, gateway
+    /// impressions).
+    pub clears_usage_stats: bool,
+    /// Retries are reported with a debug event (not for debug events themselves).
+    pub reports_retries: bool,
+    /// API name for messages.
+    pub api: &'static str,
+}
+
+/// A batch request.
+#[derive(Debug, Clone)]
+pub struct BatchJob {
+    /// The `{"d": ...}` payloads.
+    pub events: Vec<Value>,
+    /// Query (`a`, `env`, `sn`, `sv`).
+    pub query: Vec<(String, String)>,
+    /// SDK key for the `Authorization` header.
+    pub sdk_key: String,
+    /// Whether it comes from the batching queue (its outcome goes to the flush callback).
+    pub from_queue: bool,
+}
+
+/// The sending side, implemented by the client.
+pub trait Deliver: Send + Sync + 'static {
+    /// Sends a job, retrying as configured; `interrupt` ends back-off waits at shutdown.
+    /// Returns follow-up jobs (debug events about the delivery) and the outcome.
+    fn deliver(&self, job: &Job, interrupt: &dyn Interrupt) -> (Result<(), String>, Vec<Job>);
+    /// Reports a job that will not be delivered.
+    fn dropped(&self, job: Job, reason: &str);
+}
+
+/// Dispatch settings.
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchConfig {
+    /// Deliver on worker threads (else in the caller's thread).
+    pub threaded: bool,
+    /// Worker threads.
+    pub workers: usize,
+    /// Most events held at once (queued, in flight, or waiting in the batch).
+    pub capacity: usize,
+    /// Batching: flush at this many events and at least this often.
+    pub batch: Option<(usize, Duration)>,
+}
+
+/// Counters.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Events delivered.
+    pub delivered: AtomicU64,
+    /// Events dropped (and reported).
+    pub dropped: AtomicU64,
+}
+
+/// A shutdown signal that back-off waits and timers listen to.
+#[derive(Default)]
+pub struct Shutdown {
+    flag: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Shutdown {
+    /// Signals shutdown.
+    pub fn signal(&self) {
+        *lock(&self.flag) = true;
+        self.cv.notify_all();
+    }
+
+    /// Whether shutdown was signalled.
+    pub fn is_set(&self) -> bool {
+        *lock(&self.flag)
+    }
+}
+
+impl Interrupt for Shutdown {
+    fn wait(&self, d: Duration) -> bool {
+        let deadline = Instant::now() + d;
+        let mut set = lock(&self.flag);
+        while !*set {
+            let now = Instant::now();
+            if now >= deadline {
+                return true;
+            }
+            set = match self.cv.wait_timeout(set, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+        false
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: the protected data stays consistent because every
+/// critical section here is a few plain assignments.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Events not yet resolved (queued or in flight), with a condition to wait on.
+#[derive(Default)]
+struct Pending {
+    count: Mutex<usize>,
+    cv: Condvar,
+}
+
+impl Pending {
+    fn add(&self, n: usize) -> usize {
+        let mut c = lock(&self.count);
+        *c += n;
+        *c
+    }
+
+    fn sub(&self, n: usize) {
+        let mut c = lock(&self.count);
+        *c = c.saturating_sub(n);
+        if *c == 0 {
+            self.cv.notify_all();
+        }
+    }
+
+    fn wait_zero(&self, deadline: Instant) -> bool {
+        let mut c = lock(&self.count);
+        while *c > 0 {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            c = match self.cv.wait_timeout(c, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
+        true
+    }
+}
+
+struct Threads {
+    tx: Option<Sender<Job>>,
+    workers: Vec<JoinHandle<()>>,
+    timer: Option<JoinHandle<()>>,
+    pid: u32,
+}
+
+struct Batch {
+    events: Vec<Value>,
+    last_flush: Instant,
+}
+
+/// What `close` achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseReport {
+    /// Every pending event was delivered before the deadline.
+    pub delivered_all: bool,
+    /// Events dropped over the dispatcher's life.
+    pub dropped_total: u64,
+}
+
+/// The dispatcher.
+pub struct Dispatcher {
+    courier: Arc<dyn Deliver>,
+    cfg: DispatchConfig,
+    threads: Mutex<Threads>,
+    pending: Arc<Pending>,
+    /// Delivery counters.
+    pub stats: Arc<Stats>,
+    shutdown: Arc<Shutdown>,
+    closed: AtomicBool,
+    batch: Mutex<Batch>,
+    batch_template: Mutex<Option<(Vec<(String, String)>, String)>>,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `courier`. No thread starts until the first job.
+    pub fn new(courier: Arc<dyn Deliver>, cfg: DispatchConfig) -> Arc<Dispatcher> {
+        Arc::new(Dispatcher {
+            courier,
+            cfg,
+            threads: Mutex::new(Threads {
+                tx: None,
+                workers: Vec::new(),
+                timer: None,
+                pid: std::process::id(),
+            }),
+            pending: Arc::new(Pending::default()),
+            stats: Arc::new(Stats::default()),
+            shutdown: Arc::new(Shutdown::default()),
+            closed: AtomicBool::new(false),
+            batch: Mutex::new(Batch {
+                events: Vec::new(),
+                last_flush: Instant::now(),
+            }),
+            batch_template: Mutex::new(None),
+        })
+    }
+
+    /// Whether events are batched.
+    pub fn batching(&self) -> bool {
+        self.cfg.batch.is_some()
+    }
+
+    /// The shutdown signal (for back-off waits elsewhere).
+    pub fn shutdown_signal(&self) -> Arc<Shutdown> {
+        Arc::clone(&self.shutdown)
+    }
+
+    /// Sets the query and SDK key used for batches from the queue.
+    pub fn set_batch_target(&self, query: Vec<(String, String)>, sdk_key: String) {
+        *lock(&self.batch_template) = Some((query, sdk_key));
+    }
+
+    /// Events queued, in flight or waiting in the batch.
+    pub fn pending(&self) -> usize {
+        *lock(&self.pending.count) + lock(&self.batch).events.len()
+    }
+
+    /// Submits a job for delivery.
+    pub fn submit(self: &Arc<Self>, job: Job) {
+        if job.is_empty() {
+            return;
+        }
+        if self.closed.load(Ordering::Acquire) {
+            self.drop_job(job, "the client is closed");
+            return;
+        }
+        let n = job.len();
+        if self.pending.add(n) > self.cfg.capacity {
+            self.pending.sub(n);
+            self.drop_job(job, "the event queue is full");
+            return;
+        }
+        if !self.cfg.threaded {
+            self.run_job(job);
+            return;
+        }
+        let tx = self.ensure_threads();
+        if let Some(tx) = tx {
+            if let Err(e) = tx.send(job) {
+                self.pending.sub(n);
+                self.drop_job(e.into_inner(), "the event queue is closed");
+            }
+        } else {
+            self.pending.sub(n);
+            self.drop_job(job, "the event workers could not be started");
+        }
+    }
+
+    /// Adds one event to the batch; flushes when the batch is full (or, without threads,
+    /// when the batch interval has passed).
+    pub fn enqueue(self: &Arc<Self>, event: Value) {
+        if self.closed.load(Ordering::Acquire) {
+            self.courier
+                .dropped(Job::Batch(self.batch_job(vec![event])), "the client is closed");
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let Some((per_request, interval)) = self.cfg.batch else {
+            return;
+        };
+        if self.cfg.threaded {
+            self.ensure_threads();
+        }
+        let ready = {
+            let mut b = lock(&self.batch);
+            if b.events.len() >= self.cfg.capacity {
+                drop(b);
+                self.courier
+                    .dropped(Job::Batch(self.batch_job(vec![event])), "the event queue is full");
+                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            b.events.push(event);
+            let due = !self.cfg.threaded && b.last_flush.elapsed() >= interval;
+            if b.events.len() >= per_request || due {
+                b.last_flush = Instant::now();
+                Some(std::mem::take(&mut b.events))
+            } else {
+                None
+            }
+        };
+        if let Some(events) = ready {
+            self.submit(Job::Batch(self.batch_job(events)));
+        }
+    }
+
+    fn batch_job(&self, events: Vec<Value>) -> BatchJob {
+        let (query, sdk_key) = lock(&self.batch_template).clone().unwrap_or_default();
+        BatchJob {
+            events,
+            query,
+            sdk_key,
+            from_queue: true,
+        }
+    }
+
+    /// Sends the batch now (if any).
+    pub fn flush_batch(self: &Arc<Self>) {
+        let events = {
+            let mut b = lock(&self.batch);
+            b.last_flush = Instant::now();
+            std::mem::take(&mut b.events)
+        };
+        if !events.is_empty() {
+            self.submit(Job::Batch(self.batch_job(events)));
+        }
+    }
+
+    /// Flushes the batch and waits until everything pending is resolved or the timeout
+    /// passes. Returns whether every pending event was delivered.
+    pub fn flush(self: &Arc<Self>, timeout: Duration) -> bool {
+        let dropped_before = self.stats.dropped.load(Ordering::Acquire);
+        self.flush_batch();
+        let drained = self.pending.wait_zero(Instant::now() + timeout);
+        drained && self.stats.dropped.load(Ordering::Acquire) == dropped_before
+    }
+
+    /// Stops accepting events, delivers what is pending within `timeout`, interrupts
+    /// back-off waits, reports what is left, and joins every thread. Idempotent.
+    pub fn close(self: &Arc<Self>, timeout: Duration) -> CloseReport {
+        let delivered_all = if self.closed.swap(true, Ordering::AcqRel) {
+            self.pending() == 0
+        } else {
+            // Let the batch go out before refusing new events.
+            let events = std::mem::take(&mut lock(&self.batch).events);
+            if !events.is_empty() {
+                let n = events.len();
+                self.pending.add(n);
+                let job = Job::Batch(self.batch_job(events));
+                if self.cfg.threaded {
+                    match lock(&self.threads).tx.clone() {
+                        Some(tx) => {
+                            if let Err(e) = tx.send(job) {
+                                self.pending.sub(n);
+                                self.drop_job(e.into_inner(), "the event queue is closed");
+                            }
+                        }
+                        None => {
+                            self.pending.sub(n);
+                            self.drop_job(job, "the event workers are not running");
+                        }
+                    }
+                } else {
+                    self.run_job(job);
+                }
+            }
+            self.pending.wait_zero(Instant::now() + timeout)
+        };
+        self.shutdown.signal();
+        let (workers, timer) = {
+            let mut t = lock(&self.threads);
+            t.tx = None;
+            let same_process = t.pid == std::process::id();
+            let w = std::mem::take(&mut t.workers);
+            let tm = t.timer.take();
+            if same_process {
+                (w, tm)
+            } else {
+                (Vec::new(), None)
+            }
+        };
+        for h in workers {
+            let _ = h.join();
+        }
+        if let Some(h) = timer {
+            let _ = h.join();
+        }
+        CloseReport {
+            delivered_all,
+            dropped_total: self.stats.dropped.load(Ordering::Acquire),
+        }
+    }
+
+    fn drop_job(&self, job: Job, reason: &str) {
+        self.stats.dropped.fetch_add(job.len() as u64, Ordering::Relaxed);
+        self.courier.dropped(job, reason);
+    }
+
+    fn run_job(self: &Arc<Self>, job: Job) {
+        let n = job.len();
+        if self.shutdown.is_set() {
+            self.drop_job(job, "the client closed before the event could be sent");
+            self.pending.sub(n);
+            return;
+        }
+        let (result, follow_up) = self.courier.deliver(&job, &*self.shutdown);
+        match result {
+            Ok(()) => {
+                self.stats.delivered.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(reason) => self.drop_job(job, &reason),
+        }
+        self.pending.sub(n);
+        for f in follow_up {
+            self.submit(f);
+        }
+    }
+
+    /// Starts the workers (and the batch timer) on first use, and again in a forked child,
+    /// whose copy of the parent's threads does not exist.
+    fn ensure_threads(self: &Arc<Self>) -> Option<Sender<Job>> {
+        let mut t = lock(&self.threads);
+        let pid = std::process::id();
+        if t.pid != pid {
+            // Forked child: the parent's threads are gone and its queued events are the
+            // parent's to send. Start afresh.
+            t.pid = pid;
+            t.tx = None;
+            t.workers.clear();
+            t.timer = None;
+            *lock(&self.pending.count) = 0;
+            lock(&self.batch).events.clear();
+        }
+        if t.tx.is_none() && !self.closed.load(Ordering::Acquire) {
+            let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+            for i in 0..self.cfg.workers.max(1) {
+                let me = Arc::downgrade(self);
+                let rx: Receiver<Job> = rx.clone();
+                let h = std::thread::Builder::new()
+                    .name(format!("vwo-fme-worker-{i}"))
+                    .spawn(move || {
+                        while let Ok(job) = rx.recv() {
+                            let Some(d) = me.upgrade() else { break };
+                            d.run_job(job);
+                        }
+                    });
+                match h {
+                    Ok(h) => t.workers.push(h),
+                    Err(_) => break,
+                }
+            }
+            if t.workers.is_empty() {
+                return None;
+            }
+            if let Some((_, interval)) = self.cfg.batch {
+                let me = Arc::downgrade(self);
+                let shutdown = Arc::clone(&self.shutdown);
+                t.timer = std::thread::Builder::new()
+                    .name("vwo-fme-batch-timer".into())
+                    .spawn(move || loop {
+                        if !shutdown.wait(interval) {
+                            break;
+                        }
+                        match me.upgrade() {
+                            Some(d) => d.flush_batch(),
+                            None => break,
+                        }
+                    })
+                    .ok();
+            }
+            t.tx = Some(tx);
+        }
+        t.tx.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A courier that succeeds, fails, or blocks, and records what it saw.
+    struct Probe {
+        fail: bool,
+        delay: Duration,
+        delivered: Mutex<Vec<usize>>,
+        dropped: Mutex<Vec<(usize, String)>>,
+    }
+
+    impl Deliver for Probe {
+        fn deliver(&self, job: &Job, interrupt: &dyn Interrupt) -> (Result<(), String>, Vec<Job>) {
+            if !self.delay.is_zero() && !interrupt.wait(self.delay) {
+                return (Err("interrupted".into()), vec![]);
+            }
+            if self.fail {
+                return (Err("HTTP 500".into()), vec![]);
+            }
+            lock(&self.delivered).push(job.len());
+            (Ok(()), vec![])
+        }
+        fn dropped(&self, job: Job, reason: &str) {
+            lock(&self.dropped).push((job.len(), reason.to_string()));
+        }
+    }
+
+    fn probe(fail: bool, delay_ms: u64) -> Arc<Probe> {
+        Arc::new(Probe {
+            fail,
+            delay: Duration::from_millis(delay_ms),
+            delivered: Mutex::new(vec![]),
+            dropped: Mutex::new(vec![]),
+        })
+    }
+
+    fn single() -> Job {
+        Job::Single(SingleEvent {
+            name: "e".into(),
+            query: vec![],
+            headers: vec![],
+            body: json!({}),
+            clears_usage_stats: false,
+            reports_retries: false,
+            api: "track",
+        })
+    }
+
+    #[test]
+    fn threaded_delivery_and_flush() {
+        let p = probe(false, 0);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: true,
+                workers: 3,
+                capacity: 1000,
+                batch: None,
+            },
+        );
+        for _ in 0..200 {
+            d.submit(single());
+        }
+        assert!(d.flush(Duration::from_secs(5)));
+        assert_eq!(lock(&p.delivered).len(), 200);
+        let r = d.close(Duration::from_secs(1));
+        assert_eq!(
+            r,
+            CloseReport {
+                delivered_all: true,
+                dropped_total: 0
+            }
+        );
+    }
+
+    #[test]
+    fn full_queue_drops_are_reported_and_flush_says_so() {
+        let p = probe(false, 200);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: true,
+                workers: 1,
+                capacity: 2,
+                batch: None,
+            },
+        );
+        for _ in 0..5 {
+            d.submit(single());
+        }
+        assert_eq!(lock(&p.dropped).len(), 3);
+        assert!(lock(&p.dropped).iter().all(|(_, r)| r.contains("full")));
+        assert_eq!(d.stats.dropped.load(Ordering::Relaxed), 3);
+        assert!(d.flush(Duration::from_secs(5)), "the two accepted events are delivered");
+        assert_eq!(lock(&p.delivered).len(), 2);
+        d.submit(single());
+        assert!(d.flush(Duration::from_secs(5)));
+        assert_eq!(lock(&p.delivered).len(), 3);
+        d.close(Duration::from_secs(5));
+    }
+
+    #[test]
+    fn batches_flush_by_size_and_on_close() {
+        let p = probe(false, 0);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: true,
+                workers: 2,
+                capacity: 100,
+                batch: Some((10, Duration::from_secs(3600))),
+            },
+        );
+        for i in 0..25 {
+            d.enqueue(json!({"i": i}));
+        }
+        assert!(d.flush(Duration::from_secs(5)));
+        let mut sizes = lock(&p.delivered).clone();
+        sizes.sort();
+        assert_eq!(sizes, vec![5, 10, 10]);
+        d.enqueue(json!({"late": true}));
+        let r = d.close(Duration::from_secs(5));
+        assert!(r.delivered_all);
+        assert_eq!(lock(&p.delivered).iter().sum::<usize>(), 26);
+    }
+
+    #[test]
+    fn batch_timer_flushes_without_help() {
+        let p = probe(false, 0);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: true,
+                workers: 1,
+                capacity: 100,
+                batch: Some((100, Duration::from_millis(50))),
+            },
+        );
+        d.enqueue(json!({}));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while lock(&p.delivered).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(*lock(&p.delivered), vec![1]);
+        d.close(Duration::from_secs(1));
+    }
+
+    #[test]
+    fn failures_are_reported_not_lost() {
+        let p = probe(true, 0);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: false,
+                workers: 0,
+                capacity: 10,
+                batch: None,
+            },
+        );
+        d.submit(single());
+        assert_eq!(*lock(&p.dropped), vec![(1, "HTTP 500".to_string())]);
+        assert_eq!(d.stats.dropped.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn close_interrupts_backoff_and_reports_leftovers() {
+        let p = probe(false, 60_000);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: true,
+                workers: 1,
+                capacity: 10,
+                batch: None,
+            },
+        );
+        d.submit(single());
+        d.submit(single());
+        let t = Instant::now();
+        let r = d.close(Duration::from_millis(100));
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "close must not wait for the back-off"
+        );
+        assert!(!r.delivered_all);
+        assert_eq!(lock(&p.dropped).len(), 2);
+        d.submit(single());
+        assert!(lock(&p.dropped).last().unwrap().1.contains("closed"));
+    }
+
+    #[test]
+    fn synchronous_mode_starts_no_thread() {
+        let p = probe(false, 0);
+        let d = Dispatcher::new(
+            p.clone(),
+            DispatchConfig {
+                threaded: false,
+                workers: 5,
+                capacity: 10,
+                batch: Some((2, Duration::from_secs(3600))),
+            },
+        );
+        d.enqueue(json!(1));
+        assert!(lock(&p.delivered).is_empty());
+        d.enqueue(json!(2));
+        assert_eq!(*lock(&p.delivered), vec![2]);
+        assert!(lock(&d.threads).workers.is_empty());
+        assert!(d.flush(Duration::from_millis(1)));
+    }
+}

@@ -1,0 +1,5 @@
+//! Network: endpoints and URLs, HTTP with verified TLS, retries with back-off.
+
+pub mod http;
+pub mod retry;
+pub mod url;
