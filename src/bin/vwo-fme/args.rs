@@ -45,6 +45,11 @@ impl Args {
             .ok_or_else(|| format!("missing --{name}"))
     }
 
+    /// An optional option.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
     /// Whether a switch was given.
     pub fn flag(&self, name: &str) -> bool {
         self.flags.iter().any(|f| f == name)

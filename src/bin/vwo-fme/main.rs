@@ -16,8 +16,12 @@ USAGE:
       --explain adds every evaluation step (segments, buckets, groups, holdouts).
   vwo-fme validate --settings FILE
       Check a settings file the way the official SDK does; name the first problem.
-  vwo-fme replay --settings FILE --cases FILE --out FILE
-      Replay a conformance cases file and write results in the kit's format.
+  vwo-fme replay --settings FILE --cases FILE --out FILE [--live [--proxy-url URL]]
+      Replay a conformance cases file and write results in the kit's format: through
+      the decision core, or with --live through the full client (threading disabled)
+      against a loopback server (its own, or the one at --proxy-url).
+  vwo-fme mock-server --settings FILE [--port N] [--log FILE]
+      Serve a settings file on 127.0.0.1 like VWO does and record every request.
   vwo-fme uuid USER_ID ACCOUNT_ID
       Print the VWO visitor UUID of a user.
   vwo-fme version
@@ -45,6 +49,7 @@ fn run(argv: &[String]) -> Result<i32, String> {
         "eval" => eval::run(&Args::parse(rest, &["explain", "json"])?),
         "validate" => eval::validate(&Args::parse(rest, &[])?),
         "replay" => replay::run(&Args::parse(rest, &["live"])?),
+        "mock-server" => replay::mock_server(&Args::parse(rest, &[])?),
         "uuid" => {
             let a = Args::parse(rest, &[])?;
             match (a.positional.first(), a.positional.get(1)) {
