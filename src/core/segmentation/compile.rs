@@ -42,13 +42,13 @@ fn first_entry(v: &Value) -> Result<(&String, &Value), Raised> {
     }
 }
 
-/// An `and`/`or` operand that is not a list: Python iterates it anyway, so an empty string or
-/// object is an empty list and anything else raises once an element is looked at.
-fn vacuous(v: &Value) -> Option<bool> {
+/// Whether an `and`/`or` operand that is not a list iterates as an empty list in Python (an
+/// empty string or object); anything else raises once an element is looked at.
+fn vacuous(v: &Value) -> bool {
     match v {
-        Value::String(s) => Some(s.is_empty()),
-        Value::Object(m) => Some(m.is_empty()),
-        _ => None,
+        Value::String(s) => s.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
     }
 }
 
@@ -139,7 +139,13 @@ impl Compiler {
     fn and(&mut self, v: &Value, depth: usize) -> Node {
         let items = match v {
             Value::Array(items) => items,
-            other => return vacuous(other).map_or(Node::Raise("TypeError"), |_| Node::Const(true)),
+            other => {
+                return if vacuous(other) {
+                    Node::Const(true)
+                } else {
+                    Node::Raise("TypeError")
+                }
+            }
         };
         let mut evals = Vec::new();
         let mut collected: Vec<(&'static str, &Value)> = Vec::new();
@@ -175,7 +181,11 @@ impl Compiler {
         let items = match v {
             Value::Array(items) => items,
             other => {
-                return vacuous(other).map_or(Node::Raise("TypeError"), |_| Node::Const(false))
+                return if vacuous(other) {
+                    Node::Const(false)
+                } else {
+                    Node::Raise("TypeError")
+                };
             }
         };
         let mut collected: Vec<(&'static str, Vec<&str>)> = Vec::new();
