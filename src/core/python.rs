@@ -403,6 +403,7 @@ fn numeral(s: &str) -> Option<Numeral> {
     let mut prev = 0u8;
     let mut pending_space = false;
     let mut started = false;
+    let mut dots = 0u8;
     for c in s.chars() {
         let b = if (c as u32) < 0x7F {
             c as u8
@@ -419,6 +420,13 @@ fn numeral(s: &str) -> Option<Numeral> {
         }
         if prev == b'_' && !b.is_ascii_digit() {
             return None;
+        }
+        if b == b'.' {
+            // No numeral has two dots; dotted versions ("2.10.3") stop here.
+            dots += 1;
+            if dots > 1 {
+                return None;
+            }
         }
         prev = b;
         match b {

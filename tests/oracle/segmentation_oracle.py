@@ -1,8 +1,17 @@
-"""Evaluates segmentation DSLs with the official Python SDK (1.65.0) and prints the results.
+"""Evaluates segmentation DSLs with the official Python SDK (vwo-fme-python-sdk 1.65.0).
 
-Input: a JSON list of cases {dsl, vars, ctx?, features?, stored?}. ctx keys: user_agent,
-ip_address, _vwo, platform_variables. Output: one JSON line per case:
-{result: true|false|null|"EXC:<Type>", errors: [[template, msg]], infos: [...]}.
+Used by check_segmentation_cases.py to measure the expectations of the Rust segmentation
+tests; run it with a Python that has the SDK installed (pip install vwo-fme-python-sdk==1.65.0).
+
+stdin: a JSON list of cases {dsl, vars, ctx?, features?, stored?}; ctx keys: user_agent,
+ip_address, _vwo, platform_variables. features is [[id, key]] (the settings' features),
+stored the feature keys for which storage holds a record.
+stdout: one JSON line per case:
+{"result": true|false|null|"EXC:<ExceptionType>", "errors": [[template, message]], "infos": [...]}
+
+The SDK's SegmentationManager/SegmentEvaluator run unmodified; only their surroundings are
+stubbed: the context model, the settings' feature list, the storage lookup and the logger
+(which records instead of printing and sending debug events).
 """
 import json, sys
 from wingify.packages.segmentation_evaluator.core.segmentation_manager import SegmentationManager

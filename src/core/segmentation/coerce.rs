@@ -94,6 +94,10 @@ fn format_number(write: impl Fn(&mut dyn Write) -> fmt::Result) -> Coerced<'stat
 pub(crate) fn float_text(f: f64) -> Coerced<'static> {
     if f.is_finite() && f.fract() == 0.0 {
         format_number(|w| python::write_int_of_float(f, &mut WriteRef(w)))
+    } else if (1e-4..1e16).contains(&f.abs()) {
+        // In this range Python's repr is the shortest round-trip digits in fixed notation,
+        // which is exactly Rust's `Display` for a non-integral f64.
+        format_number(|w| write!(w, "{f}"))
     } else {
         format_number(|w| python::write_float_repr(f, &mut WriteRef(w)))
     }
@@ -241,6 +245,28 @@ mod tests {
         assert_eq!(&*convert_value(&json!({"a": 1})), "{'a': 1}");
         assert_eq!(&*convert_value(&json!([1, "x"])), "[1, 'x']");
         assert_eq!(&*convert_value(&json!("007")), "7");
+    }
+
+    #[test]
+    fn fixed_range_display_is_python_repr() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for i in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = match i % 3 {
+                0 => f64::from_bits(x),
+                1 => (x % 10_000_000) as f64 / 1000.0,
+                _ => (x as f64 / u64::MAX as f64) * 10f64.powi(i % 21 - 5),
+            };
+            if f.is_finite() && f.fract() != 0.0 {
+                assert_eq!(&*float_text(f), python::float_repr(f), "{f:?}");
+            }
+        }
+        assert_eq!(&*float_text(0.0001), "0.0001");
+        assert_eq!(&*float_text(0.00009999), "9.999e-05");
+        assert_eq!(&*float_text(1e15 + 0.5), "1000000000000000.5");
+        assert_eq!(&*float_text(-99.5), "-99.5");
     }
 
     #[test]

@@ -24,6 +24,14 @@ impl<'a> Props<'a> {
                 return Some(Tag::UserId(id));
             }
         }
+        // Custom-variable maps are usually small: comparing keys beats hashing them.
+        if self.vars.len() <= 16 {
+            return self
+                .vars
+                .iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| Tag::Json(v));
+        }
         self.vars.get(key).map(Tag::Json)
     }
 }

@@ -215,6 +215,7 @@ const CASES: &[Row] = &[
     ("null_tag_not_none_text", r#"{"custom_variable": {"a": "None"}}"#, r#"{"a": null}"#, NO_CTX, "false", &[]),
     ("dict_tag_is_python_repr", r#"{"custom_variable": {"a": "{'x': 1}"}}"#, r#"{"a": {"x": 1}}"#, NO_CTX, "true", &[]),
     ("list_tag_is_python_repr", r#"{"custom_variable": {"a": "[1, 'b', True, None]"}}"#, r#"{"a": [1, "b", true, null]}"#, NO_CTX, "true", &[]),
+    // behaviour spec §21 vector 30 (PY gives false: decision D1)
     ("D1:bool_tag_lowercase", r#"{"or": [{"custom_variable": {"eq": "true"}}]}"#, r#"{"eq": true}"#, NO_CTX, "true", &[]),
     ("D1:bool_tag_not_capitalised", r#"{"custom_variable": {"eq": "True"}}"#, r#"{"eq": true}"#, NO_CTX, "false", &[]),
     ("D1:bool_false_lowercase_start", r#"{"custom_variable": {"eq": "wildcard(F*)"}}"#, r#"{"eq": false}"#, NO_CTX, "false", &[]),
@@ -255,6 +256,7 @@ const CASES: &[Row] = &[
     ("regex_huge_repeat_raises", r#"{"custom_variable": {"a": "regex(x{99999999999})"}}"#, r#"{"a": "x"}"#, NO_CTX, "raise:OverflowError", &[]),
     ("regex_myregex", r#"{"custom_variable": {"reg": "regex(myregex+)"}}"#, r#"{"reg": "myregexxxxxx"}"#, NO_CTX, "true", &[]),
     // --- gt / gte / lt / lte -----------------------------------------------------------------------
+    // behaviour spec §21 vector 31
     ("gt_decimal_operand_coerced", r#"{"custom_variable": {"a": "gt(10.10)"}}"#, r#"{"a": "10.5"}"#, NO_CTX, "true", &[]),
     ("gt_numbers", r#"{"custom_variable": {"a": "gt(100)"}}"#, r#"{"a": 150}"#, NO_CTX, "true", &[]),
     ("gt_equal_is_false", r#"{"custom_variable": {"a": "gt(100)"}}"#, r#"{"a": 100}"#, NO_CTX, "false", &[]),
@@ -308,6 +310,7 @@ const CASES: &[Row] = &[
     ("location_only_mismatch", r#"{"and": [{"country": "US"}]}"#, "{}", UA_CTX, "false", &[]),
     ("location_case_sensitive", r#"{"and": [{"country": "india"}]}"#, "{}", UA_CTX, "false", &[]),
     ("location_normalised", r#"{"and": [{"country": " \"India\" "}]}"#, "{}", UA_CTX, "true", &[]),
+    // behaviour spec §21 vector 32
     ("location_mixed_is_ignored", r#"{"and": [{"country": "US"}, {"custom_variable": {"a": "1"}}]}"#, r#"{"a": "1"}"#, UA_CTX, "true", &[]),
     ("location_mixed_other_false", r#"{"and": [{"country": "India"}, {"custom_variable": {"a": "1"}}]}"#, r#"{"a": "2"}"#, UA_CTX, "false", &[]),
     ("location_duplicate_keys_ignored", r#"{"and": [{"country": "US"}, {"country": "India"}]}"#, "{}", UA_CTX, "true", &[]),

@@ -8,7 +8,35 @@ use crate::core::python;
 /// `is_numeric_version`: non-empty, and every `.`-separated part a non-empty digit string.
 /// `"-5"` and `"1e-05"` are not numeric, `"²"` is (`isdigit`, though `int()` refuses it).
 pub(crate) fn is_numeric_version(s: &str) -> bool {
+    if s.is_ascii() {
+        // Byte loop for the usual ASCII text: no empty part, only digits and dots.
+        let b = s.as_bytes();
+        return !b.is_empty()
+            && b.first() != Some(&b'.')
+            && b.last() != Some(&b'.')
+            && b.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+            && !b.windows(2).any(|w| w == b"..");
+    }
     !s.is_empty() && s.split('.').all(python::str_is_digit)
+}
+
+/// `str.split('.')` over text that is usually a handful of bytes long (cheaper than the
+/// general pattern searcher).
+fn parts(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(s);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        match r.bytes().position(|c| c == b'.') {
+            Some(i) => {
+                rest = Some(&r[i + 1..]);
+                Some(&r[..i])
+            }
+            None => {
+                rest = None;
+                Some(r)
+            }
+        }
+    })
 }
 
 /// Python `int(a)` compared with `int(b)`; `Err` where `int()` raises `ValueError`.
@@ -35,12 +63,13 @@ fn compare_ints(a: &str, b: &str) -> Result<Ordering, &'static str> {
 /// empty or non-numeric right part, and beyond 4300 digits), else they compare as text (code
 /// point order, which is UTF-8 byte order).
 pub(crate) fn compare_versions(a: &str, b: &str) -> Result<Ordering, &'static str> {
-    let len = a.split('.').count().max(b.split('.').count());
-    let mut pa = a.split('.');
-    let mut pb = b.split('.');
-    for _ in 0..len {
-        let x = pa.next().unwrap_or("0");
-        let y = pb.next().unwrap_or("0");
+    let mut pa = parts(a);
+    let mut pb = parts(b);
+    loop {
+        let (x, y) = match (pa.next(), pb.next()) {
+            (None, None) => break,
+            (x, y) => (x.unwrap_or("0"), y.unwrap_or("0")),
+        };
         let ord = if python::str_is_digit(x) {
             compare_ints(x, y)?
         } else {
