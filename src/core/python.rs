@@ -761,4 +761,138 @@ mod tests {
         assert!(eq(&json!([1, "a"]), &json!([1.0, "a"])));
         assert!(!eq(&json!(null), &json!(0)));
     }
+
+    /// Expected values from CPython 3.11: `int(x)` / `float(x)` (`None` = ValueError).
+    #[test]
+    fn int_and_float_parsing_match_python() {
+        let ints: &[(&str, Option<&str>)] = &[
+            ("12", Some("12")),
+            (" +12 ", Some("12")),
+            ("-0", Some("0")),
+            ("1_2", Some("12")),
+            ("1__2", None),
+            ("_1", None),
+            ("1_", None),
+            ("١٢", Some("12")),
+            ("  ", None),
+            ("", None),
+            ("+", None),
+            ("1.0", None),
+            ("0x1", None),
+            ("007", Some("7")),
+            ("\u{a0}12\u{2003}", Some("12")),
+            ("\u{1c}1", None),
+            ("-00012", Some("-12")),
+            ("9223372036854775808", Some("9223372036854775808")),
+        ];
+        for &(text, want) in ints {
+            let got = parse_int(text)
+                .map(|n| format!("{}{}", if n.negative { "-" } else { "" }, n.digits));
+            assert_eq!(got.as_deref(), want, "int({text:?})");
+        }
+        assert!(parse_int(&"1".repeat(4300)).is_some());
+        assert!(parse_int(&"1".repeat(4301)).is_none());
+        assert!(parse_int(&"0".repeat(4301)).is_none());
+        assert!(parse_int(&"1_".repeat(2200).trim_end_matches('_').to_string()).is_some());
+        assert_eq!(parse_int("-12").and_then(|n| n.to_i64()), Some(-12));
+        assert_eq!(
+            parse_int("9223372036854775808").and_then(|n| n.to_i64()),
+            None
+        );
+        assert!(parse_int("-5") < parse_int("3"));
+        assert!(parse_int("-5") < parse_int("-4"));
+        assert!(parse_int("10") > parse_int("9"));
+        assert_eq!(parse_int("-0"), parse_int("0"));
+
+        let floats: &[(&str, Option<f64>)] = &[
+            ("12", Some(12.0)),
+            (" +12 ", Some(12.0)),
+            ("1_2", Some(12.0)),
+            ("1__2", None),
+            ("1.0", Some(1.0)),
+            (".5", Some(0.5)),
+            ("5.", Some(5.0)),
+            (".", None),
+            ("1e5", Some(1e5)),
+            ("1E+5", Some(1e5)),
+            ("1e", None),
+            ("e5", None),
+            ("1.5.2", None),
+            ("inf", Some(f64::INFINITY)),
+            ("-Infinity", Some(f64::NEG_INFINITY)),
+            ("infinit", None),
+            ("0x1", None),
+            ("١٢.٥", Some(12.5)),
+            ("²", None),
+            ("1 2", None),
+            ("\u{85}5", Some(5.0)),
+            ("\u{1c}5", None),
+            ("1e400", Some(f64::INFINITY)),
+        ];
+        for &(text, want) in floats {
+            assert_eq!(parse_float(text), want, "float({text:?})");
+        }
+        assert!(parse_float("nan").is_some_and(f64::is_nan));
+        assert!(parse_float(" -NaN ").is_some_and(f64::is_nan));
+        // float() has no digit limit (int() has).
+        assert_eq!(parse_float(&"1".repeat(4301)), Some(f64::INFINITY));
+    }
+
+    #[test]
+    fn character_classes_match_python() {
+        for c in [
+            '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1f}', ' ', '\u{85}', '\u{a0}',
+            '\u{2007}', '\u{3000}',
+        ] {
+            assert!(is_space(c), "{c:?}.isspace()");
+        }
+        for c in ['a', '\u{200b}', '\u{180e}', '\u{feff}', '_'] {
+            assert!(!is_space(c), "{c:?}.isspace()");
+        }
+        assert_eq!(strip("\u{1c} x \u{3000}"), "x");
+        assert_eq!(decimal_value('7'), Some(7));
+        assert_eq!(decimal_value('\u{663}'), Some(3));
+        assert_eq!(decimal_value('\u{1D7CE}'), Some(0));
+        assert_eq!(decimal_value('\u{1D7FF}'), Some(9));
+        assert_eq!(decimal_value('²'), None);
+        assert_eq!(decimal_value('a'), None);
+        assert!(is_digit('²') && is_digit('\u{2460}') && is_digit('5') && !is_digit('½'));
+        assert!(str_is_digit("12²") && !str_is_digit("") && !str_is_digit("1.2"));
+        assert_eq!(decimal_ranges().count(), 66);
+    }
+
+    #[test]
+    fn number_writers_match_python() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            let mut s = String::new();
+            let _ = write_float_repr(f, &mut s);
+            assert_eq!(s, float_repr(f), "{f:?}");
+        }
+        let ints = [
+            (1e20, "100000000000000000000"),
+            (2f64.powi(70), "1180591620717411303424"),
+            (1.7e38, "169999999999999998061923293023115935744"),
+            (-3e25, "-30000000000000000570425344"),
+            (9.0e18, "9000000000000000000"),
+            (8.999999999999999e18, "8999999999999998976"),
+            (123.0, "123"),
+            (-0.0, "0"),
+            (2f64.powi(63), "9223372036854775808"),
+            (2f64.powi(127), "170141183460469231731687303715884105728"),
+            (2f64.powi(128), "340282366920938463463374607431768211456"),
+            (1.7e308, "169999999999999993883079578865998174333346074304075874502773119193537729178160565864330091787584707988572262467983188919169916105593357174268369962062473635296474636515660464935663040684957844303524367815028553272712298986386310828644513212353921123253311675499856875650512437415429217994623324794855339589632"),
+        ];
+        for (f, want) in ints {
+            let mut s = String::new();
+            let _ = write_int_of_float(f, &mut s);
+            assert_eq!(s, want, "str(int({f:?}))");
+        }
+        let mut s = String::new();
+        assert!(write_int_of_float(f64::INFINITY, &mut s).is_err());
+    }
 }
