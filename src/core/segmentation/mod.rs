@@ -19,6 +19,9 @@
 //! * `\N{NAME}` escapes in regex operands never match; a pattern fancy-regex cannot run, or
 //!   that exceeds its backtracking limit, does not match;
 //! * a `web_testing_campaigns` JSON string with `NaN`/`Infinity` literals is rejected;
+//! * character classes follow CPython 3.11's Unicode 14 tables for digits and whitespace, but
+//!   letters (`\w`, case folding, `lower()`) follow Rust's newer Unicode tables, so characters
+//!   assigned after Unicode 14 may classify differently;
 //! * the text of `USER_AGENT_VALIDATION_ERROR` for an invalid wildcard pattern lacks Python's
 //!   "at position N" suffix.
 
@@ -42,8 +45,11 @@ use serde_json::{Map, Value};
 use crate::core::LogLevel;
 use node::Node;
 
-/// Deepest nesting of DSL objects (`and`/`or`/`not` levels) that is evaluated. Deeper trees
-/// evaluate to `false` without being walked, so that hostile input cannot exhaust the stack.
+/// Deepest nesting of DSL objects (`and`/`or`/`not` levels, the root counting as 1) that is
+/// compiled and evaluated. A deeper tree evaluates to `false` ([`EvalError::TooDeep`]) and is
+/// not walked past this depth, so hostile input cannot exhaust the stack: compiling and
+/// evaluating a tree of this depth needs well under 1 MiB of stack even in debug builds.
+/// Real segments nest a handful of levels.
 pub const MAX_DEPTH: usize = 256;
 
 /// A compiled DSL tree (operands classified and regexes compiled ahead of evaluation).
@@ -57,7 +63,8 @@ pub struct Segment {
 
 impl Segment {
     /// Compiles a DSL node. Never fails: malformed parts compile to nodes that evaluate the
-    /// way the official SDK evaluates them (usually `false`).
+    /// way the official SDK evaluates them (`false`, or the exception it raises, which
+    /// [`try_evaluate`] reports and [`evaluate`] turns into `false`).
     pub fn compile(dsl: &Value) -> Segment {
         let mut compiler = compile::Compiler::new();
         let root = compiler.node(dsl, 1);

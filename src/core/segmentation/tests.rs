@@ -316,6 +316,8 @@ const CASES: &[Row] = &[
     ("location_duplicate_keys_ignored", r#"{"and": [{"country": "US"}, {"country": "India"}]}"#, "{}", UA_CTX, "true", &[]),
     ("location_node_with_two_keys", r#"{"and": [{"country": "India", "city": "New Delhi"}, {"custom_variable": {"a": "1"}}]}"#, r#"{"a": "2"}"#, UA_CTX, "true", &[]),
     ("location_after_other_node", r#"{"and": [{"custom_variable": {"a": "1"}}, {"country": "US", "city": "X"}]}"#, r#"{"a": "1"}"#, UA_CTX, "false", &[]),
+    ("location_single_node_three_keys_ignored", r#"{"and": [{"country": "US", "region": "X", "city": "Y"}]}"#, "{}", UA_CTX, "true", &[]),
+    ("location_region_only", r#"{"and": [{"region": "Delhi"}, {"city": "New Delhi"}, {"country": "India"}]}"#, "{}", UA_CTX, "true", &[]),
     ("location_key_hides_operator", r#"{"and": [{"custom_variable": {"a": "1"}, "region": "Delhi"}]}"#, r#"{"a": "2"}"#, UA_CTX, "true", &[]),
     ("location_without_ip", r#"{"and": [{"country": "India"}]}"#, "{}", r#"{"_vwo": {"location": {"country": "India"}}}"#, "false", &["INVALID_IP_ADDRESS_IN_CONTEXT_FOR_PRE_SEGMENTATION"]),
     ("location_without_vwo", r#"{"and": [{"country": "India"}]}"#, "{}", r#"{"ip_address": "1.1.1.1"}"#, "false", &[]),
