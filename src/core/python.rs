@@ -43,9 +43,7 @@ pub fn eq(a: &Value, b: &Value) -> bool {
         (Value::Bool(x), Value::Number(y)) | (Value::Number(y), Value::Bool(x)) => {
             num_eq(y, &serde_json::Number::from(*x as i64))
         }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| eq(p, q)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| eq(v, w)))
         }
@@ -138,7 +136,11 @@ fn write_number(n: &serde_json::Number, out: &mut String) {
 
 /// Python's `repr(str)`: single quotes unless the text contains `'` and no `"`.
 fn write_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -172,7 +174,11 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-trip digits: "-1.2345e-5", "1e16".
     let sci = format!("{f:e}");
@@ -713,17 +719,35 @@ mod tests {
         assert_eq!(str_of(&json!(1.0)), "1.0");
         assert_eq!(str_of(&json!(true)), "True");
         assert_eq!(str_of(&json!(null)), "None");
-        assert_eq!(str_of(&json!({"a": 1, "b": [true, null, "x'y"]})), "{'a': 1, 'b': [True, None, \"x'y\"]}");
+        assert_eq!(
+            str_of(&json!({"a": 1, "b": [true, null, "x'y"]})),
+            "{'a': 1, 'b': [True, None, \"x'y\"]}"
+        );
         assert_eq!(str_of(&json!("plain")), "plain");
         assert_eq!(str_of(&json!(18446744073709551615u64)), "18446744073709551615");
     }
 
     #[test]
     fn truthiness_and_equality_match_python() {
-        for v in [json!(null), json!(false), json!(0), json!(0.0), json!(""), json!([]), json!({})] {
+        for v in [
+            json!(null),
+            json!(false),
+            json!(0),
+            json!(0.0),
+            json!(""),
+            json!([]),
+            json!({}),
+        ] {
             assert!(!truthy(&v), "{v} should be falsy");
         }
-        for v in [json!(true), json!(-1), json!(0.5), json!("0"), json!([0]), json!({"a": null})] {
+        for v in [
+            json!(true),
+            json!(-1),
+            json!(0.5),
+            json!("0"),
+            json!([0]),
+            json!({"a": null}),
+        ] {
             assert!(truthy(&v), "{v} should be truthy");
         }
         assert!(eq(&json!(1), &json!(1.0)));

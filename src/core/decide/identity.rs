@@ -43,10 +43,22 @@ mod tests {
     #[test]
     fn spec_vectors() {
         assert_eq!(VWO_NAMESPACE.to_string(), "11e13cd7-6c48-53ec-8679-7e9c752273c5");
-        assert_eq!(visitor_uuid("user-123", "123456").unwrap(), "CC25A368ADA0542699EAD62489811105");
-        assert_eq!(visitor_uuid("user_id", "12345").unwrap(), "E4824A365FF15611963CB44DC0E4D513");
-        assert_eq!(visitor_uuid("Ashley", "123456").unwrap(), "4C9BA81BAF53591488EB5FD5E66A98B9");
-        assert_eq!(visitor_uuid("ünïcødé", "12345").unwrap(), "CD67693E9C9A5829B73ADE52609FB790");
+        assert_eq!(
+            visitor_uuid("user-123", "123456").unwrap(),
+            "CC25A368ADA0542699EAD62489811105"
+        );
+        assert_eq!(
+            visitor_uuid("user_id", "12345").unwrap(),
+            "E4824A365FF15611963CB44DC0E4D513"
+        );
+        assert_eq!(
+            visitor_uuid("Ashley", "123456").unwrap(),
+            "4C9BA81BAF53591488EB5FD5E66A98B9"
+        );
+        assert_eq!(
+            visitor_uuid("ünïcødé", "12345").unwrap(),
+            "CD67693E9C9A5829B73ADE52609FB790"
+        );
         assert_eq!(visitor_uuid("", "1"), None);
         assert_eq!(visitor_uuid("x", ""), None);
         assert_eq!(

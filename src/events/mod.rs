@@ -1,0 +1,4 @@
+//! Events: payloads on VWO's wire format and the usage-statistics block.
+
+pub mod payload;
+pub mod usage_stats;
