@@ -13,6 +13,7 @@ use vwo_fme::core::LogLevel;
 #[derive(Default)]
 struct NoContext {
     errors: Vec<String>,
+    python_compat: bool,
 }
 
 impl SegmentEnv for NoContext {
@@ -47,6 +48,9 @@ impl SegmentEnv for NoContext {
     fn error(&mut self, template: &'static str, _message: String) {
         self.errors.push(template.to_string());
     }
+    fn python_compat(&self) -> bool {
+        self.python_compat
+    }
 }
 
 fn load(relative: &str) -> Map<String, Value> {
@@ -68,6 +72,10 @@ struct Outcome {
 
 /// Runs every `{group: {name: {dsl, expectation, customVariables}}}` case.
 fn run(suite: &Map<String, Value>) -> Vec<Outcome> {
+    run_in(suite, false)
+}
+
+fn run_in(suite: &Map<String, Value>, python_compat: bool) -> Vec<Outcome> {
     let empty = Map::new();
     let mut out = Vec::new();
     for (group, cases) in suite {
@@ -80,14 +88,8 @@ fn run(suite: &Map<String, Value>) -> Vec<Outcome> {
                 .as_object()
                 .map(|c| c.keys().filter(|k| !known.contains(&k.as_str())).collect())
                 .unwrap_or_default();
-            assert!(
-                unknown.is_empty(),
-                "{group}/{name}: unhandled case keys {unknown:?}"
-            );
-            let vars = case
-                .get("customVariables")
-                .and_then(Value::as_object)
-                .unwrap_or(&empty);
+            assert!(unknown.is_empty(), "{group}/{name}: unhandled case keys {unknown:?}");
+            let vars = case.get("customVariables").and_then(Value::as_object).unwrap_or(&empty);
             let expected = case
                 .get("expectation")
                 .and_then(Value::as_bool)
@@ -97,7 +99,10 @@ fn run(suite: &Map<String, Value>) -> Vec<Outcome> {
                 vars,
                 vwo_user_id: None,
             };
-            let mut env = NoContext::default();
+            let mut env = NoContext {
+                python_compat,
+                ..NoContext::default()
+            };
             let checked = try_evaluate(&segment, &props, &mut env);
             assert!(checked.is_ok(), "{group}/{name}: raised {checked:?}");
             let got = evaluate(&segment, &props, &mut env);
@@ -119,11 +124,7 @@ fn shared_e2e_segmentation_suite_passes_completely() {
     let total = outcomes.len();
     let passed = outcomes.iter().filter(|o| o.passed).count();
     println!("segmentation suite: {passed}/{total}");
-    let failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|o| !o.passed)
-        .map(|o| o.name.as_str())
-        .collect();
+    let failed: Vec<&str> = outcomes.iter().filter(|o| !o.passed).map(|o| o.name.as_str()).collect();
     assert_eq!(total, 334);
     assert!(failed.is_empty(), "failed: {failed:#?}");
 }
@@ -138,16 +139,9 @@ fn python_sdk_copy_passes_except_the_d1_boolean_cases() {
     let total = outcomes.len();
     let passed = outcomes.iter().filter(|o| o.passed).count();
     println!("python dummy_dsl suite: {passed}/{total} (the rest are D1 boolean cases)");
-    let mut failed: Vec<&str> = outcomes
-        .iter()
-        .filter(|o| !o.passed)
-        .map(|o| o.name.as_str())
-        .collect();
+    let mut failed: Vec<&str> = outcomes.iter().filter(|o| !o.passed).map(|o| o.name.as_str()).collect();
     failed.sort_unstable();
-    assert!(outcomes
-        .iter()
-        .filter(|o| !o.passed)
-        .all(|o| o.has_bool_variable));
+    assert!(outcomes.iter().filter(|o| !o.passed).all(|o| o.has_bool_variable));
     assert_eq!(total, 334);
     assert_eq!(
         failed,
@@ -164,5 +158,34 @@ fn python_sdk_copy_passes_except_the_d1_boolean_cases() {
             "starts_with_operand/boolean_data_type2",
             "user_operand_evaluator_with_customVariables/targeting_only_safari_for_user_1_returns_true",
         ]
+    );
+}
+
+/// With the deviations switched off (`SegmentEnv::python_compat`) the engine is the Python SDK:
+/// its own copy of the suite passes completely and the shared suite fails exactly where the
+/// SDK fails it.
+#[test]
+fn python_compat_mode_reproduces_the_python_sdk() {
+    let own = run_in(&load("vwo-fme-python-sdk/test_cases/dummy_dsl.json"), true);
+    let failed: Vec<&str> = own.iter().filter(|o| !o.passed).map(|o| o.name.as_str()).collect();
+    println!(
+        "python dummy_dsl suite (python_compat): {}/{}",
+        own.len() - failed.len(),
+        own.len()
+    );
+    assert!(failed.is_empty(), "failed: {failed:#?}");
+    let shared = run_in(
+        &load("vwo-fme-sdk-e2e-test-settings-n-cases/segmentation-evaluator-index.json"),
+        true,
+    );
+    let failed = shared.iter().filter(|o| !o.passed).count();
+    println!(
+        "segmentation suite (python_compat): {}/{}",
+        shared.len() - failed,
+        shared.len()
+    );
+    assert_eq!(
+        failed, 11,
+        "the official SDK fails 11 boolean cases of the shared suite"
     );
 }

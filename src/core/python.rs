@@ -234,12 +234,12 @@ pub fn float_repr(f: f64) -> String {
 
 /// First code point of each run of ten Unicode decimal digits (`str.isdecimal()`), Unicode 14.0.
 const DECIMAL_ZEROS: [u32; 66] = [
-    0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
-    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
-    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
-    0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
-    0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
-    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+    0x0030, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6,
+    0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40,
+    0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0,
+    0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50,
+    0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950,
+    0x1FBF0,
 ];
 
 /// Characters for which `str.isdigit()` holds but `str.isdecimal()` does not (superscripts,
@@ -310,10 +310,7 @@ pub fn decimal_value(c: char) -> Option<u32> {
 
 /// Python `str.isdigit()` for one character.
 pub fn is_digit(c: char) -> bool {
-    decimal_value(c).is_some()
-        || OTHER_DIGITS
-            .iter()
-            .any(|&(lo, hi)| (lo..=hi).contains(&(c as u32)))
+    decimal_value(c).is_some() || OTHER_DIGITS.iter().any(|&(lo, hi)| (lo..=hi).contains(&(c as u32)))
 }
 
 /// Python `str.isdigit()`: non-empty and every character a digit.
@@ -511,16 +508,10 @@ pub fn parse_int(s: &str) -> Option<PyInt> {
         Some(b'+') => (false, &bytes[1..]),
         _ => (false, bytes),
     };
-    if digits.is_empty()
-        || !digits.iter().all(u8::is_ascii_digit)
-        || digits.len() > INT_MAX_STR_DIGITS
-    {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || digits.len() > INT_MAX_STR_DIGITS {
         return None;
     }
-    let first = digits
-        .iter()
-        .position(|&d| d != b'0')
-        .unwrap_or(digits.len() - 1);
+    let first = digits.iter().position(|&d| d != b'0').unwrap_or(digits.len() - 1);
     let digits = String::from_utf8_lossy(&digits[first..]).into_owned();
     let negative = negative && digits != "0";
     Some(PyInt { negative, digits })
@@ -534,10 +525,7 @@ struct StackText {
 
 impl StackText {
     fn new() -> StackText {
-        StackText {
-            buf: [0; 40],
-            len: 0,
-        }
+        StackText { buf: [0; 40], len: 0 }
     }
 
     fn as_str(&self) -> &str {
@@ -593,12 +581,7 @@ pub fn write_float_repr<W: Write>(f: f64, out: &mut W) -> std::fmt::Result {
             out.write_char('.')?;
             out.write_str(rest)?;
         }
-        write!(
-            out,
-            "e{}{:02}",
-            if exp < 0 { '-' } else { '+' },
-            exp.unsigned_abs()
-        )
+        write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
     } else if exp < 0 {
         out.write_str("0.")?;
         for _ in 0..(-exp - 1) {
@@ -648,11 +631,7 @@ pub fn write_int_of_float<W: Write>(f: f64, out: &mut W) -> std::fmt::Result {
         exp += 1;
     }
     const BASE: u64 = 1_000_000_000;
-    let mut limbs: Vec<u64> = vec![
-        mantissa % BASE,
-        (mantissa / BASE) % BASE,
-        mantissa / BASE / BASE,
-    ];
+    let mut limbs: Vec<u64> = vec![mantissa % BASE, (mantissa / BASE) % BASE, mantissa / BASE / BASE];
     while exp > 0 {
         let shift = exp.min(29);
         let mut carry = 0u64;
@@ -781,8 +760,7 @@ mod tests {
             ("9223372036854775808", Some("9223372036854775808")),
         ];
         for &(text, want) in ints {
-            let got = parse_int(text)
-                .map(|n| format!("{}{}", if n.negative { "-" } else { "" }, n.digits));
+            let got = parse_int(text).map(|n| format!("{}{}", if n.negative { "-" } else { "" }, n.digits));
             assert_eq!(got.as_deref(), want, "int({text:?})");
         }
         assert!(parse_int(&"1".repeat(4300)).is_some());
@@ -790,10 +768,7 @@ mod tests {
         assert!(parse_int(&"0".repeat(4301)).is_none());
         assert!(parse_int("1_".repeat(2200).trim_end_matches('_')).is_some());
         assert_eq!(parse_int("-12").and_then(|n| n.to_i64()), Some(-12));
-        assert_eq!(
-            parse_int("9223372036854775808").and_then(|n| n.to_i64()),
-            None
-        );
+        assert_eq!(parse_int("9223372036854775808").and_then(|n| n.to_i64()), None);
         assert!(parse_int("-5") < parse_int("3"));
         assert!(parse_int("-5") < parse_int("-4"));
         assert!(parse_int("10") > parse_int("9"));
@@ -836,8 +811,7 @@ mod tests {
     #[test]
     fn character_classes_match_python() {
         for c in [
-            '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1f}', ' ', '\u{85}', '\u{a0}',
-            '\u{2007}', '\u{3000}',
+            '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1f}', ' ', '\u{85}', '\u{a0}', '\u{2007}', '\u{3000}',
         ] {
             assert!(is_space(c), "{c:?}.isspace()");
         }

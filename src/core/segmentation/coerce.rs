@@ -11,13 +11,15 @@ use std::ops::Deref;
 
 use crate::core::python;
 
-/// Decision D1: a boolean tag value compares as `"true"`/`"false"` (Python would use
-/// `str(True)`, `"True"`). The one place that decides it.
-pub(crate) fn bool_text(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
+/// Decision D1: a boolean tag value compares as `"true"`/`"false"`; Python's `str(True)` gives
+/// `"True"`, which `python` selects (see `SegmentEnv::python_compat`). The one place that
+/// decides it.
+pub(crate) fn bool_text(b: bool, python: bool) -> &'static str {
+    match (b, python) {
+        (true, false) => "true",
+        (false, false) => "false",
+        (true, true) => "True",
+        (false, true) => "False",
     }
 }
 
@@ -30,10 +32,7 @@ pub(crate) struct Inline {
 
 impl Inline {
     fn new() -> Inline {
-        Inline {
-            buf: [0; 32],
-            len: 0,
-        }
+        Inline { buf: [0; 32], len: 0 }
     }
 
     fn as_str(&self) -> &str {
@@ -137,11 +136,11 @@ pub(crate) fn convert_str(s: &str) -> Coerced<'_> {
 }
 
 /// `convert_value(pre_process_tag_value(v))` for a JSON tag value: `None` → `""`, booleans per
-/// D1, numbers through `float`, containers as their Python `str()`.
-pub(crate) fn convert_value(v: &Value) -> Coerced<'_> {
+/// [`bool_text`], numbers through `float`, containers as their Python `str()`.
+pub(crate) fn convert_value(v: &Value, python_bools: bool) -> Coerced<'_> {
     match v {
         Value::Null => Coerced::Borrowed(""),
-        Value::Bool(b) => Coerced::Borrowed(bool_text(*b)),
+        Value::Bool(b) => Coerced::Borrowed(bool_text(*b, python_bools)),
         Value::String(s) => convert_str(s),
         Value::Number(n) => {
             // Integers up to 2^53 survive the float round trip; larger ones are rounded the
@@ -226,25 +225,27 @@ mod tests {
 
     #[test]
     fn convert_value_of_json_tags() {
-        assert_eq!(&*convert_value(&json!(null)), "");
-        assert_eq!(&*convert_value(&json!(true)), "true");
-        assert_eq!(&*convert_value(&json!(false)), "false");
-        assert_eq!(&*convert_value(&json!(5)), "5");
-        assert_eq!(&*convert_value(&json!(-5)), "-5");
-        assert_eq!(&*convert_value(&json!(5.0)), "5");
-        assert_eq!(&*convert_value(&json!(1.5)), "1.5");
-        assert_eq!(&*convert_value(&json!(1e-5)), "1e-05");
+        assert_eq!(&*convert_value(&json!(null), false), "");
+        assert_eq!(&*convert_value(&json!(true), false), "true");
+        assert_eq!(&*convert_value(&json!(false), false), "false");
+        assert_eq!(&*convert_value(&json!(true), true), "True");
+        assert_eq!(&*convert_value(&json!(false), true), "False");
+        assert_eq!(&*convert_value(&json!(5), false), "5");
+        assert_eq!(&*convert_value(&json!(-5), false), "-5");
+        assert_eq!(&*convert_value(&json!(5.0), false), "5");
+        assert_eq!(&*convert_value(&json!(1.5), false), "1.5");
+        assert_eq!(&*convert_value(&json!(1e-5), false), "1e-05");
         assert_eq!(
-            &*convert_value(&json!(12345678901234567890u64)),
+            &*convert_value(&json!(12345678901234567890u64), false),
             "12345678901234567168"
         );
         assert_eq!(
-            &*convert_value(&json!(-9007199254740993i64)),
+            &*convert_value(&json!(-9007199254740993i64), false),
             "-9007199254740992"
         );
-        assert_eq!(&*convert_value(&json!({"a": 1})), "{'a': 1}");
-        assert_eq!(&*convert_value(&json!([1, "x"])), "[1, 'x']");
-        assert_eq!(&*convert_value(&json!("007")), "7");
+        assert_eq!(&*convert_value(&json!({"a": 1}), false), "{'a': 1}");
+        assert_eq!(&*convert_value(&json!([1, "x"]), false), "[1, 'x']");
+        assert_eq!(&*convert_value(&json!("007"), false), "7");
     }
 
     #[test]
@@ -274,10 +275,7 @@ mod tests {
         assert!(matches!(convert_str("chrome"), Coerced::Borrowed(_)));
         assert!(matches!(convert_str("25"), Coerced::Inline(_)));
         assert!(matches!(convert_str("1.25"), Coerced::Inline(_)));
-        assert!(matches!(
-            convert_value(&json!(123456789)),
-            Coerced::Inline(_)
-        ));
-        assert!(matches!(convert_value(&json!(true)), Coerced::Borrowed(_)));
+        assert!(matches!(convert_value(&json!(123456789), false), Coerced::Inline(_)));
+        assert!(matches!(convert_value(&json!(true), false), Coerced::Borrowed(_)));
     }
 }

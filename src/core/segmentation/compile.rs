@@ -10,9 +10,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 use super::location::{LocationCheck, LOCATION_KEYS};
-use super::node::{
-    And, ContextField, CustomTest, CustomVariable, FeatureCheck, Node, Or, OrExit, OrStep, Raised,
-};
+use super::node::{And, ContextField, CustomTest, CustomVariable, FeatureCheck, Node, Or, OrExit, OrStep, Raised};
 use super::operand::Operand;
 use super::user_agent::{UaCheck, UA_KEYS};
 use super::{web_testing, MAX_DEPTH};
@@ -28,9 +26,7 @@ pub(crate) struct Compiler {
 fn inlist_id(operand: &str) -> Option<&str> {
     operand.match_indices("inlist(").find_map(|(at, m)| {
         let rest = &operand[at + m.len()..];
-        rest.find(')')
-            .filter(|&close| close > 0)
-            .map(|close| &rest[..close])
+        rest.find(')').filter(|&close| close > 0).map(|close| &rest[..close])
     })
 }
 
@@ -58,9 +54,7 @@ fn custom_variable(v: &Value) -> Node {
         Err(e) => return Node::Raise(e),
     };
     let test = match operand {
-        Value::String(s) if s.contains("inlist") => {
-            CustomTest::InList(inlist_id(s).map(Into::into))
-        }
+        Value::String(s) if s.contains("inlist") => CustomTest::InList(inlist_id(s).map(Into::into)),
         Value::String(s) => CustomTest::Compare(Operand::compile(s, false)),
         _ => CustomTest::Raise("TypeError"),
     };
@@ -169,10 +163,7 @@ impl Compiler {
                 _ => evals.push(Node::Raise("TypeError")),
             }
         }
-        Node::And(Box::new(And {
-            evals,
-            location: None,
-        }))
+        Node::And(Box::new(And { evals, location: None }))
     }
 
     /// `some`: every key of every element is scanned first (UA keys are collected, `featureId`
@@ -199,9 +190,7 @@ impl Compiler {
                     for (key, value) in m {
                         if let Some(ua_key) = UA_KEYS.iter().find(|k| **k == key) {
                             let values: Vec<&str> = match value {
-                                Value::Array(list) => {
-                                    list.iter().filter_map(Value::as_str).collect()
-                                }
+                                Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
                                 other => other.as_str().into_iter().collect(),
                             };
                             match collected.iter_mut().find(|(k, _)| k == ua_key) {
@@ -223,10 +212,7 @@ impl Compiler {
                 // Iterating a list yields its elements as keys; indexing the list with one
                 // that names a UA key or `featureId` raises.
                 Value::Array(list) => {
-                    let named = |x: &Value| {
-                        x.as_str()
-                            .is_some_and(|s| s == "featureId" || UA_KEYS.contains(&s))
-                    };
+                    let named = |x: &Value| x.as_str().is_some_and(|s| s == "featureId" || UA_KEYS.contains(&s));
                     if list.iter().any(named) {
                         return finish(steps, Some(OrExit::Raise("TypeError")));
                     }
@@ -235,11 +221,7 @@ impl Compiler {
                 _ => return finish(steps, Some(OrExit::Raise("TypeError"))),
             }
             let ua_check = if !collected.is_empty() && ua_keys_seen == items.len() {
-                Some(
-                    check
-                        .get_or_insert_with(|| Arc::new(UaCheck::new(&collected)))
-                        .clone(),
-                )
+                Some(check.get_or_insert_with(|| Arc::new(UaCheck::new(&collected))).clone())
             } else {
                 None
             };

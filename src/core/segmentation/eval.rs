@@ -53,10 +53,7 @@ impl Evaluator<'_, '_> {
                         return Ok(false);
                     }
                 }
-                Ok(and
-                    .location
-                    .as_ref()
-                    .map_or(true, |loc| loc.evaluate(self.env)))
+                Ok(and.location.as_ref().map_or(true, |loc| loc.evaluate(self.env)))
             }
             Node::Or(or) => {
                 for step in &or.steps {
@@ -85,6 +82,15 @@ impl Evaluator<'_, '_> {
                 };
                 match &cv.test {
                     CustomTest::Raise(e) => Err(e),
+                    CustomTest::InList(_) if self.env.python_compat() => {
+                        // The official SDK's pattern has no capture group: it always reports a
+                        // bad format and never asks the gateway.
+                        self.env.error(
+                            messages::INVALID_ATTRIBUTE_LIST_FORMAT,
+                            messages::INVALID_ATTRIBUTE_LIST_FORMAT_TEXT.to_string(),
+                        );
+                        Ok(false)
+                    }
                     CustomTest::InList(None) => {
                         self.env.error(
                             messages::INVALID_ATTRIBUTE_LIST_FORMAT,
@@ -96,14 +102,17 @@ impl Evaluator<'_, '_> {
                         let attribute: Cow<'_, str> = match tag {
                             Tag::UserId(s) => Cow::Borrowed(s),
                             Tag::Json(Value::Null) => Cow::Borrowed(""),
-                            Tag::Json(Value::Bool(b)) => Cow::Borrowed(coerce::bool_text(*b)),
+                            Tag::Json(Value::Bool(b)) => Cow::Borrowed(coerce::bool_text(*b, false)),
                             Tag::Json(v) => python::str_of(v),
                         };
                         Ok(self.env.in_list(&attribute, list_id))
                     }
                     CustomTest::Compare(op) => match tag {
                         Tag::UserId(s) => op.matches(s),
-                        Tag::Json(v) => op.matches_coerced(&coerce::convert_value(v)),
+                        Tag::Json(Value::Bool(b)) => {
+                            op.matches_coerced(coerce::bool_text(*b, self.env.python_compat()))
+                        }
+                        Tag::Json(v) => op.matches_coerced(&coerce::convert_value(v, false)),
                     },
                 }
             }

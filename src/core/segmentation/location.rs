@@ -28,9 +28,7 @@ fn normalize(v: &Value) -> Option<Cow<'_, str>> {
     }
     let text = python::str_of(v);
     if text.contains('"') {
-        return Some(Cow::Owned(
-            python::strip(&text.replace('"', "")).to_string(),
-        ));
+        return Some(Cow::Owned(python::strip(&text.replace('"', "")).to_string()));
     }
     Some(match text {
         Cow::Borrowed(s) => Cow::Borrowed(python::strip(s)),
@@ -65,11 +63,9 @@ impl LocationCheck {
     }
 
     fn matches(&self, actual: &Map<String, Value>) -> bool {
-        self.expected
-            .iter()
-            .all(|(key, want)| match actual.get(*key) {
-                None => false,
-                Some(v) => normalize(v).as_deref() == want.as_deref(),
-            })
+        self.expected.iter().all(|(key, want)| match actual.get(*key) {
+            None => false,
+            Some(v) => normalize(v).as_deref() == want.as_deref(),
+        })
     }
 }

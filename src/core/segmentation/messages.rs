@@ -28,8 +28,7 @@ pub(crate) const INVALID_WEB_TESTING_CAMPAIGNS_JSON: &str = "INVALID_WEB_TESTING
 pub(crate) const INVALID_WEB_TESTING_CAMPAIGNS_JSON_TEXT: &str =
     "webTestingCampaigns must be a JSON object (not an array)";
 
-pub(crate) const INVALID_WEB_TESTING_CAMPAIGNS_DUPLICATE_KEY: &str =
-    "INVALID_WEB_TESTING_CAMPAIGNS_DUPLICATE_KEY";
+pub(crate) const INVALID_WEB_TESTING_CAMPAIGNS_DUPLICATE_KEY: &str = "INVALID_WEB_TESTING_CAMPAIGNS_DUPLICATE_KEY";
 
 pub(crate) fn web_testing_duplicate_key(key: &str) -> String {
     format!("webTestingCampaigns JSON string contains duplicate object key: {key}, only last occurrence is considered")

@@ -125,6 +125,14 @@ pub trait SegmentEnv {
     /// An error the official SDK reports with `error_log` (logged at ERROR and sent as a
     /// debug event): `template` is the message key, `message` the formatted text.
     fn error(&mut self, template: &'static str, message: String);
+    /// Whether to drop the deliberate deviations of decisions.md and behave exactly like the
+    /// official Python SDK: booleans compare as `"True"`/`"False"` (not D1's `"true"`/`"false"`)
+    /// and `inlist(...)` reports `INVALID_ATTRIBUTE_LIST_FORMAT` and fails without asking
+    /// [`in_list`](SegmentEnv::in_list) (not D2). Off by default; for replaying the Python
+    /// SDK's own decisions (conformance against the Python oracle).
+    fn python_compat(&self) -> bool {
+        false
+    }
 }
 
 /// Why a segment has no boolean result.
@@ -145,11 +153,7 @@ pub fn evaluate(segment: &Segment, props: &Props<'_>, env: &mut dyn SegmentEnv) 
 
 /// Evaluates a compiled segment for `props`, telling apart the cases where the official SDK
 /// raises an exception instead of answering.
-pub fn try_evaluate(
-    segment: &Segment,
-    props: &Props<'_>,
-    env: &mut dyn SegmentEnv,
-) -> Result<bool, EvalError> {
+pub fn try_evaluate(segment: &Segment, props: &Props<'_>, env: &mut dyn SegmentEnv) -> Result<bool, EvalError> {
     if segment.too_deep {
         return Err(EvalError::TooDeep);
     }

@@ -46,14 +46,8 @@ fn call_capture<'a>(operand: &'a str, name: &str) -> Option<&'a str> {
 /// `^name\(([\d.]+)\)$`: `\d` is any Unicode decimal digit and `$` tolerates one final newline.
 fn comparison_capture<'a>(operand: &'a str, name: &str) -> Option<&'a str> {
     let body = operand.strip_suffix('\n').unwrap_or(operand);
-    let inner = body
-        .strip_prefix(name)?
-        .strip_prefix('(')?
-        .strip_suffix(')')?;
-    let valid = !inner.is_empty()
-        && inner
-            .chars()
-            .all(|c| c == '.' || python::decimal_value(c).is_some());
+    let inner = body.strip_prefix(name)?.strip_prefix('(')?.strip_suffix(')')?;
+    let valid = !inner.is_empty() && inner.chars().all(|c| c == '.' || python::decimal_value(c).is_some());
     valid.then_some(inner)
 }
 
@@ -113,9 +107,7 @@ impl Operand {
         match kind {
             Kind::Lower => value = value.to_lowercase(),
             Kind::Regex => regex = Some(py_regex::compile(&value, false, false)),
-            Kind::Gt | Kind::Gte | Kind::Lt | Kind::Lte => {
-                numeric = version::is_numeric_version(&value)
-            }
+            Kind::Gt | Kind::Gte | Kind::Lt | Kind::Lte => numeric = version::is_numeric_version(&value),
             _ => {}
         }
         Operand {
@@ -210,11 +202,7 @@ mod tests {
         ];
         for &(operand, kind, value) in cases {
             let op = Operand::compile(operand, false);
-            assert_eq!(
-                (op.kind(), op.value()),
-                (kind, value),
-                "operand {operand:?}"
-            );
+            assert_eq!((op.kind(), op.value()), (kind, value), "operand {operand:?}");
         }
         let op = Operand::compile("wildcard(* \"1.0\"*)", true);
         assert_eq!((op.kind(), op.value()), (Kind::Contains, "1.0"));

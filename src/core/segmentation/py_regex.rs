@@ -34,11 +34,7 @@ pub(crate) enum PatternError {
 
 /// Compiles a Python pattern. `ignore_case` is `re.IGNORECASE`; `anchored` gives `re.match`
 /// (anchored at the start only) instead of `re.search` semantics.
-pub(crate) fn compile(
-    pattern: &str,
-    ignore_case: bool,
-    anchored: bool,
-) -> Result<Regex, PatternError> {
+pub(crate) fn compile(pattern: &str, ignore_case: bool, anchored: bool) -> Result<Regex, PatternError> {
     let mut parser = Parser::new(pattern, if ignore_case { F_I } else { 0 });
     let ast = parser.parse()?;
     let flags = parser.flags;
@@ -287,11 +283,7 @@ impl Parser {
     }
 
     /// Python's `getwhile`: up to `n` plain characters satisfying `pred`.
-    fn take_while(
-        &mut self,
-        n: usize,
-        pred: impl Fn(char) -> bool,
-    ) -> Result<String, PatternError> {
+    fn take_while(&mut self, n: usize, pred: impl Fn(char) -> bool) -> Result<String, PatternError> {
         let mut s = String::new();
         for _ in 0..n {
             match self.peek()? {
@@ -347,11 +339,7 @@ impl Parser {
     }
 
     fn group_width(&self, gid: usize) -> (u128, u128) {
-        self.group_widths
-            .get(gid)
-            .copied()
-            .flatten()
-            .unwrap_or((0, 0))
+        self.group_widths.get(gid).copied().flatten().unwrap_or((0, 0))
     }
 
     fn parse(&mut self) -> Result<Node, PatternError> {
@@ -388,12 +376,7 @@ impl Parser {
         Ok(Node::Branch(items))
     }
 
-    fn parse_seq(
-        &mut self,
-        mut verbose: bool,
-        nested: usize,
-        first: bool,
-    ) -> Result<Node, PatternError> {
+    fn parse_seq(&mut self, mut verbose: bool, nested: usize, first: bool) -> Result<Node, PatternError> {
         let mut seq: Vec<Node> = Vec::new();
         loop {
             let tok = match self.peek()? {
@@ -513,8 +496,7 @@ impl Parser {
         if hex.len() != digits {
             return invalid(format!("incomplete escape \\{prefix}{hex}"));
         }
-        let v = u32::from_str_radix(&hex, 16)
-            .map_err(|_| PatternError::Invalid("bad escape".into()))?;
+        let v = u32::from_str_radix(&hex, 16).map_err(|_| PatternError::Invalid("bad escape".into()))?;
         if v > 0x10FFFF {
             return invalid(format!("bad escape \\{prefix}{hex}"));
         }
@@ -564,16 +546,13 @@ impl Parser {
                         self.pos += 1;
                         digits.push(d);
                         let octal = |c: char| ('0'..='7').contains(&c);
-                        if let (true, true, Some(Tok::Char(e))) = (octal(c), octal(d), self.peek()?)
-                        {
+                        if let (true, true, Some(Tok::Char(e))) = (octal(c), octal(d), self.peek()?) {
                             if octal(e) {
                                 self.pos += 1;
                                 digits.push(e);
                                 let v = u32::from_str_radix(&digits, 8).unwrap_or(u32::MAX);
                                 if v > 0o377 {
-                                    return invalid(format!(
-                                        "octal escape value \\{digits} outside of range 0-0o377"
-                                    ));
+                                    return invalid(format!("octal escape value \\{digits} outside of range 0-0o377"));
                                 }
                                 return Ok(Node::Lit(v));
                             }
@@ -623,9 +602,7 @@ impl Parser {
                 let oct = self.take_while(2, |c| ('0'..='7').contains(&c))?;
                 let v = u32::from_str_radix(&format!("{c}{oct}"), 8).unwrap_or(u32::MAX);
                 if v > 0o377 {
-                    return invalid(format!(
-                        "octal escape value \\{c}{oct} outside of range 0-0o377"
-                    ));
+                    return invalid(format!("octal escape value \\{c}{oct} outside of range 0-0o377"));
                 }
                 ClassItem::Lit(v)
             }
@@ -665,9 +642,7 @@ impl Parser {
                     Tok::Char(c) => ClassItem::Lit(c as u32),
                 };
                 match (code1, code2) {
-                    (ClassItem::Lit(lo), ClassItem::Lit(hi)) if lo <= hi => {
-                        items.push(ClassItem::Range(lo, hi))
-                    }
+                    (ClassItem::Lit(lo), ClassItem::Lit(hi)) if lo <= hi => items.push(ClassItem::Range(lo, hi)),
                     _ => return invalid("bad character range"),
                 }
             } else {
@@ -679,12 +654,7 @@ impl Parser {
 
     /// After `(`: a group, extension or inline flags. `None` when nothing is added to the
     /// sequence (a comment or global flags).
-    fn group(
-        &mut self,
-        verbose: &mut bool,
-        nested: usize,
-        first: bool,
-    ) -> Result<Option<Node>, PatternError> {
+    fn group(&mut self, verbose: &mut bool, nested: usize, first: bool) -> Result<Option<Node>, PatternError> {
         let mut capture = true;
         let mut atomic = false;
         let mut name: Option<String> = None;
@@ -837,9 +807,7 @@ impl Parser {
                 None => return invalid(format!("bad character in group name {cond:?}")),
             };
             match n {
-                Some(n) if n < 0 => {
-                    return invalid(format!("bad character in group name {cond:?}"))
-                }
+                Some(n) if n < 0 => return invalid(format!("bad character in group name {cond:?}")),
                 Some(0) => return invalid("bad group number"),
                 Some(n) if (n as u64) < MAXGROUPS => {
                     self.groupref_pos.push(n as u64);
@@ -1129,12 +1097,7 @@ fn emit(node: &Node, ctx: Ctx, out: &mut String) -> Result<(), PatternError> {
             emit(body, ctx, out)?;
             out.push(')');
         }
-        Node::Repeat {
-            min,
-            max,
-            kind,
-            body,
-        } => {
+        Node::Repeat { min, max, kind, body } => {
             if width(body).1 == 0 {
                 // fancy-regex refuses to repeat zero-width items; repeating one is the same as
                 // trying it once (min > 0) or optionally.
@@ -1172,11 +1135,7 @@ fn emit(node: &Node, ctx: Ctx, out: &mut String) -> Result<(), PatternError> {
                 RepKind::Possessive => out.push('+'),
             }
         }
-        Node::Assert {
-            behind,
-            negate,
-            body,
-        } => {
+        Node::Assert { behind, negate, body } => {
             if *behind {
                 let (lo, hi) = width(body);
                 if lo > MAXCODE {

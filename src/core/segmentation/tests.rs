@@ -29,6 +29,7 @@ struct Scripted {
     logs: Vec<(LogLevel, String)>,
     list_calls: Vec<(String, String)>,
     info_enabled: bool,
+    python_compat: bool,
 }
 
 impl Scripted {
@@ -73,12 +74,7 @@ impl Scripted {
             stored: ctx
                 .get("stored")
                 .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
                 .unwrap_or_default(),
             lists: pairs("lists")
                 .into_iter()
@@ -111,20 +107,14 @@ impl SegmentEnv for Scripted {
         self.web_testing.as_ref()
     }
     fn feature_key_for_id(&self, id: i64) -> Option<String> {
-        self.features
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, k)| k.clone())
+        self.features.iter().find(|(i, _)| *i == id).map(|(_, k)| k.clone())
     }
     fn has_stored_record(&mut self, feature_key: &str) -> bool {
         self.stored.iter().any(|k| k == feature_key)
     }
     fn in_list(&mut self, attribute: &str, list_id: &str) -> bool {
-        self.list_calls
-            .push((attribute.to_string(), list_id.to_string()));
-        self.lists
-            .iter()
-            .any(|(a, l)| a == attribute && l == list_id)
+        self.list_calls.push((attribute.to_string(), list_id.to_string()));
+        self.lists.iter().any(|(a, l)| a == attribute && l == list_id)
     }
     fn log_enabled(&self, level: LogLevel) -> bool {
         self.info_enabled || level > LogLevel::Info
@@ -134,6 +124,9 @@ impl SegmentEnv for Scripted {
     }
     fn error(&mut self, template: &'static str, message: String) {
         self.errors.push((template, message));
+    }
+    fn python_compat(&self) -> bool {
+        self.python_compat
     }
 }
 
@@ -425,9 +418,7 @@ fn dsl_behaviour_matches_the_official_sdk() {
         let (got, env) = run(&parse(dsl), &parse(vars), &parse(ctx));
         let reported = env.error_templates();
         if got != want || reported != errors {
-            failures.push(format!(
-                "{name}: got {got} {reported:?}, want {want} {errors:?}"
-            ));
+            failures.push(format!("{name}: got {got} {reported:?}, want {want} {errors:?}"));
         }
     }
     assert!(
@@ -442,11 +433,7 @@ fn dsl_behaviour_matches_the_official_sdk() {
 #[test]
 fn error_messages_use_the_official_texts() {
     let ctx = json!({"features": [[7, "f7"]], "user_agent": "x", "_vwo": {"userAgent": {"os": 5}}});
-    let (_, env) = run(
-        &json!({"or": [{"featureId": {"8": "on"}}]}),
-        &json!({}),
-        &ctx,
-    );
+    let (_, env) = run(&json!({"or": [{"featureId": {"8": "on"}}]}), &json!({}), &ctx);
     assert_eq!(
         env.errors,
         [(
@@ -459,8 +446,7 @@ fn error_messages_use_the_official_texts() {
         env.errors,
         [(
             "USER_AGENT_VALIDATION_ERROR",
-            "Failed to validate user agent. Error: 'int' object has no attribute 'lower'"
-                .to_string()
+            "Failed to validate user agent. Error: 'int' object has no attribute 'lower'".to_string()
         )]
     );
     let (_, env) = run(&json!({"or": [{"os": "wildcard(m*)"}]}), &json!({}), &ctx);
@@ -500,24 +486,13 @@ fn error_messages_use_the_official_texts() {
         env.errors[0].1,
         "webTestingCampaigns JSON string contains duplicate object key: 5, only last occurrence is considered"
     );
-    let (_, env) = run(
-        &json!({"campaignVariation": "1"}),
-        &json!({}),
-        &web(json!("nope")),
-    );
+    let (_, env) = run(&json!({"campaignVariation": "1"}), &json!({}), &web(json!("nope")));
     assert_eq!(
         env.errors[0].1,
         "webTestingCampaigns must be a JSON object (not an array)"
     );
-    let (_, env) = run(
-        &json!({"campaignVariation": "1"}),
-        &json!({}),
-        &web(json!(5)),
-    );
-    assert_eq!(
-        env.errors[0].1,
-        "webTestingCampaigns has invalid type: Number"
-    );
+    let (_, env) = run(&json!({"campaignVariation": "1"}), &json!({}), &web(json!(5)));
+    assert_eq!(env.errors[0].1, "webTestingCampaigns has invalid type: Number");
 }
 
 #[test]
@@ -529,8 +504,7 @@ fn version_conditions_without_user_agent_log_info() {
         env.logs,
         [(
             LogLevel::Info,
-            "To evaluate browser version segmentation, please provide userAgent in context"
-                .to_string()
+            "To evaluate browser version segmentation, please provide userAgent in context".to_string()
         )]
     );
     let (_, env) = run(&json!({"os_version": "1"}), &json!({}), &json!({}));
@@ -571,10 +545,7 @@ fn inlist_asks_the_environment_with_the_tag_text() {
         &json!({"a": {"k": [1]}}),
         &json!({}),
     );
-    assert_eq!(
-        env.list_calls,
-        [("{'k': [1]}".to_string(), "x y".to_string())]
-    );
+    assert_eq!(env.list_calls, [("{'k': [1]}".to_string(), "x y".to_string())]);
     // A missing variable never reaches the gateway.
     let (_, env) = run(
         &json!({"custom_variable": {"a": "inlist(abc)"}}),
@@ -582,6 +553,46 @@ fn inlist_asks_the_environment_with_the_tag_text() {
         &json!({}),
     );
     assert!(env.list_calls.is_empty());
+}
+
+/// `python_compat` switches D1 and D2 off: Python's `"True"` and its always-failing `inlist`.
+#[test]
+fn python_compat_drops_the_deviations() {
+    let empty = Map::new();
+    let props = Props {
+        vars: &empty,
+        vwo_user_id: None,
+    };
+    let vars = json!({"eq": true, "a": "x"});
+    let vars = vars.as_object().unwrap_or(&empty);
+    let with = |python_compat: bool| {
+        let mut env = Scripted::new(&json!({"lists": [["x", "L"]]}));
+        env.python_compat = python_compat;
+        env
+    };
+    let props_vars = Props { vars, ..props };
+    for (dsl, default, python) in [
+        (json!({"custom_variable": {"eq": "True"}}), false, true),
+        (json!({"custom_variable": {"eq": "true"}}), true, false),
+        (json!({"custom_variable": {"eq": "wildcard(Tr*)"}}), false, true),
+        (json!({"custom_variable": {"a": "inlist(L)"}}), true, false),
+    ] {
+        let segment = Segment::compile(&dsl);
+        assert_eq!(evaluate(&segment, &props_vars, &mut with(false)), default, "{dsl}");
+        assert_eq!(
+            evaluate(&segment, &props_vars, &mut with(true)),
+            python,
+            "{dsl} (python_compat)"
+        );
+    }
+    let mut env = with(true);
+    assert!(!evaluate(
+        &Segment::compile(&json!({"custom_variable": {"a": "inlist(L)"}})),
+        &props_vars,
+        &mut env
+    ));
+    assert!(env.list_calls.is_empty());
+    assert_eq!(env.error_templates(), ["INVALID_ATTRIBUTE_LIST_FORMAT"]);
 }
 
 #[test]
@@ -625,14 +636,7 @@ fn nested(op: &str, levels: usize, inner: Value) -> Value {
     let mut v = inner;
     for _ in 0..levels {
         let mut m = Map::new();
-        m.insert(
-            op.to_string(),
-            if op == "not" {
-                v
-            } else {
-                Value::Array(vec![v])
-            },
-        );
+        m.insert(op.to_string(), if op == "not" { v } else { Value::Array(vec![v]) });
         v = Value::Object(m);
     }
     v
@@ -668,19 +672,13 @@ fn deep_nesting_is_bounded() {
     let mut env = Scripted::new(&json!({}));
     // Within the limit: 255 `not`s around a false leaf, evaluated exactly.
     let ok = nested_not(MAX_DEPTH - 1, json!({"user": "u"}));
-    assert_eq!(
-        try_evaluate(&Segment::compile(&ok), &props, &mut env),
-        Ok(true)
-    );
+    assert_eq!(try_evaluate(&Segment::compile(&ok), &props, &mut env), Ok(true));
     drop_deep(ok);
     // Beyond it (and far beyond): false, without walking the tree recursively.
     for levels in [MAX_DEPTH, 10_000] {
         let deep = nested_not(levels, json!({"user": "u"}));
         let segment = Segment::compile(&deep);
-        assert_eq!(
-            try_evaluate(&segment, &props, &mut env),
-            Err(EvalError::TooDeep)
-        );
+        assert_eq!(try_evaluate(&segment, &props, &mut env), Err(EvalError::TooDeep));
         assert!(!evaluate(&segment, &props, &mut env));
         drop_deep(deep);
     }
@@ -693,10 +691,7 @@ fn deep_nesting_is_bounded() {
         drop_deep(deep);
         // The deepest accepted `and`/`or` chain is evaluated exactly.
         let ok = nested(op, MAX_DEPTH - 2, json!({"not": {"user": "u"}}));
-        assert_eq!(
-            try_evaluate(&Segment::compile(&ok), &props, &mut env),
-            Ok(true)
-        );
+        assert_eq!(try_evaluate(&Segment::compile(&ok), &props, &mut env), Ok(true));
         drop_deep(ok);
     }
     // campaignVariation detection walks iteratively too.
@@ -713,14 +708,8 @@ fn huge_inputs_do_not_panic() {
         vwo_user_id: None,
     };
     let mut env = Scripted::new(&json!({"user_agent": "ua", "_vwo": {"userAgent": {"os": "x"}}}));
-    let wide: Vec<Value> = (0..50_000)
-        .map(|i| json!({"os": format!("os{i}")}))
-        .collect();
-    assert!(!evaluate(
-        &Segment::compile(&json!({ "or": wide })),
-        &props,
-        &mut env
-    ));
+    let wide: Vec<Value> = (0..50_000).map(|i| json!({"os": format!("os{i}")})).collect();
+    assert!(!evaluate(&Segment::compile(&json!({ "or": wide })), &props, &mut env));
     let long = "a".repeat(1 << 20);
     let vars = json!({ "a": long.clone() });
     let vars = vars.as_object().unwrap_or_else(|| unreachable!());
@@ -733,12 +722,9 @@ fn huge_inputs_do_not_panic() {
         assert!(!evaluate(&segment, &props, &mut env), "{op}");
     }
     let mut weird = String::new();
-    for c in [
-        '(', '[', '{', '\\', '*', '?', '+', ')', ']', '}', '|', '^', '$',
-    ] {
+    for c in ['(', '[', '{', '\\', '*', '?', '+', ')', ']', '}', '|', '^', '$'] {
         weird.push(c);
-        let segment =
-            Segment::compile(&json!({"custom_variable": {"a": format!("regex({weird})")}}));
+        let segment = Segment::compile(&json!({"custom_variable": {"a": format!("regex({weird})")}}));
         let _ = evaluate(&segment, &props, &mut env);
     }
 }

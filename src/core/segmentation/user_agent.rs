@@ -51,9 +51,7 @@ impl UaCheck {
                         let wildcard = lower
                             .strip_prefix("wildcard(")
                             .and_then(|rest| rest.strip_suffix(')'))
-                            .map(|pattern| {
-                                py_regex::compile(&pattern.replace('*', ".*"), true, true)
-                            });
+                            .map(|pattern| py_regex::compile(&pattern.replace('*', ".*"), true, true));
                         Expected {
                             lower: lower.into_boxed_str(),
                             wildcard,
@@ -103,10 +101,7 @@ impl UaCheck {
                 }
             }
             let Value::String(text) = value else {
-                return Err(format!(
-                    "'{}' object has no attribute 'lower'",
-                    type_name(value)
-                ));
+                return Err(format!("'{}' object has no attribute 'lower'", type_name(value)));
             };
             if expected.iter().any(|e| lower_eq(text, &e.lower)) {
                 return Ok(true);

@@ -42,11 +42,8 @@ fn parts(s: &str) -> impl Iterator<Item = &str> {
 /// Python `int(a)` compared with `int(b)`; `Err` where `int()` raises `ValueError`.
 fn compare_ints(a: &str, b: &str) -> Result<Ordering, &'static str> {
     // Plain ASCII digits (the usual case): compare without parsing or allocating.
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.len() <= python::INT_MAX_STR_DIGITS
-            && s.bytes().all(|c| c.is_ascii_digit())
-    };
+    let plain =
+        |s: &str| !s.is_empty() && s.len() <= python::INT_MAX_STR_DIGITS && s.bytes().all(|c| c.is_ascii_digit());
     if plain(a) && plain(b) {
         let a = a.trim_start_matches('0');
         let b = b.trim_start_matches('0');
@@ -114,18 +111,10 @@ mod tests {
             ("x", "x.y", Err("ValueError")),
             ("²", "1", Err("ValueError")),
             ("١٠", "9", Ok(Greater)),
-            (
-                "99999999999999999999999",
-                "99999999999999999999998",
-                Ok(Greater),
-            ),
+            ("99999999999999999999999", "99999999999999999999998", Ok(Greater)),
         ];
         for &(a, b, want) in cases {
-            assert_eq!(
-                compare_versions(a, b),
-                want,
-                "compare_versions({a:?}, {b:?})"
-            );
+            assert_eq!(compare_versions(a, b), want, "compare_versions({a:?}, {b:?})");
         }
         let huge = "1".repeat(4301);
         assert_eq!(compare_versions(&huge, "1"), Err("ValueError"));

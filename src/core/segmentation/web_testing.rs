@@ -73,10 +73,7 @@ pub(crate) fn compile(operand: &Value) -> Node {
 /// The assigned variation of campaign `c` in a campaigns object, as the SDK normalises it
 /// (`str()` of the value; null values are dropped).
 fn assigned<'m>(campaigns: &'m Map<String, Value>, c: &str) -> Option<Cow<'m, str>> {
-    campaigns
-        .get(c)
-        .filter(|v| !v.is_null())
-        .map(python::str_of)
+    campaigns.get(c).filter(|v| !v.is_null()).map(python::str_of)
 }
 
 fn decide(enc: &Encoding, campaigns: Option<&Map<String, Value>>) -> bool {
@@ -100,9 +97,7 @@ fn first_duplicate_key(json: &str) -> Option<&str> {
         let end = json[body..].find(['"', '\\']).map(|i| body + i);
         let matched = end.filter(|&e| json[e..].starts_with('"')).and_then(|e| {
             let after = json[e + 1..].trim_start_matches(python::is_space);
-            after
-                .starts_with(':')
-                .then(|| (e, json.len() - after.len()))
+            after.starts_with(':').then(|| (e, json.len() - after.len()))
         });
         match matched {
             Some((e, colon)) => {
@@ -180,10 +175,7 @@ mod tests {
             e(json!(" 123_!2 ")),
             Some(Encoding::InNotVariation("123".into(), "2".into()))
         );
-        assert_eq!(
-            e(json!("123_2")),
-            Some(Encoding::InVariation("123".into(), "2".into()))
-        );
+        assert_eq!(e(json!("123_2")), Some(Encoding::InVariation("123".into(), "2".into())));
         assert_eq!(e(json!("123")), Some(Encoding::In("123".into())));
         assert_eq!(e(json!(123)), Some(Encoding::In("123".into())));
         assert_eq!(e(json!(123.0)), Some(Encoding::In("123".into())));
