@@ -14,7 +14,10 @@ use vwo_fme::core::decide::{Reason, UserContext};
 use vwo_fme::core::LogLevel;
 
 fn settings() -> Value {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/conformance/settings/s2_rollout_ab.json");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/conformance/settings/s2_rollout_ab.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
@@ -43,7 +46,10 @@ fn base_options(url: &str) -> Map<String, Value> {
     m.insert("sdk_key".into(), json!("0123456789abcdef0123456789abcdef"));
     m.insert("account_id".into(), json!(888888));
     m.insert("proxy_url".into(), json!(url));
-    m.insert("retry_config".into(), json!({"initial_delay": 0.02, "backoff_multiplier": 2, "max_retries": 3}));
+    m.insert(
+        "retry_config".into(),
+        json!({"initial_delay": 0.02, "backoff_multiplier": 2, "max_retries": 3}),
+    );
     m
 }
 
@@ -80,13 +86,23 @@ fn fetches_settings_at_init_and_sends_the_init_event() {
     let client = Client::from_json(&Value::Object(base_options(&server.url())), Callbacks::default()).unwrap();
     let f = client.get_flag("ab_three_way", &user("u1"));
     assert!(f.enabled);
-    assert_eq!(f.uuid.as_deref(), Some(vwo_fme::core::decide::identity::visitor_uuid("u1", "888888").unwrap().as_str()));
+    assert_eq!(
+        f.uuid.as_deref(),
+        Some(
+            vwo_fme::core::decide::identity::visitor_uuid("u1", "888888")
+                .unwrap()
+                .as_str()
+        )
+    );
     assert!(client.flush_events(Duration::from_secs(5)));
     let reqs = server.requests();
     assert_eq!(reqs[0].path, "/server-side/v2-settings");
     assert_eq!(reqs[0].query_value("a"), Some("888888"));
     assert!(reqs.iter().any(|r| r.event_names() == vec!["vwo_fmeSdkInit"]));
-    let batch = reqs.iter().find(|r| r.path == "/server-side/batch-events-v2").expect("impressions");
+    let batch = reqs
+        .iter()
+        .find(|r| r.path == "/server-side/batch-events-v2")
+        .expect("impressions");
     assert_eq!(batch.header("authorization"), Some("0123456789abcdef0123456789abcdef"));
     assert_eq!(batch.event_names(), vec!["vwo_variationShown", "vwo_variationShown"]);
     client.close();
@@ -121,14 +137,19 @@ fn five_hundreds_then_recovery_deliver_each_event_exactly_once() {
     let failures = Arc::new(AtomicUsize::new(0));
     let f2 = Arc::clone(&failures);
     server.script(move |r| {
-        (r.path == "/events/t" && r.query_value("en") == Some("ab_three_way_conversion") && f2.fetch_add(1, Ordering::SeqCst) < 2)
+        (r.path == "/events/t"
+            && r.query_value("en") == Some("ab_three_way_conversion")
+            && f2.fetch_add(1, Ordering::SeqCst) < 2)
             .then(|| Reply::status(503))
     });
     let client = Client::from_json(&Value::Object(base_options(&server.url())), Callbacks::default()).unwrap();
     assert!(client.track_event("ab_three_way_conversion", &user("u1"), None));
     assert!(client.flush_events(Duration::from_secs(10)));
-    let tracked: Vec<_> =
-        server.requests().into_iter().filter(|r| r.query_value("en") == Some("ab_three_way_conversion")).collect();
+    let tracked: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.query_value("en") == Some("ab_three_way_conversion"))
+        .collect();
     assert_eq!(tracked.len(), 3, "two 503s, then one success");
     assert_eq!(client.event_counts().1, 0, "nothing dropped");
     client.close();
@@ -139,15 +160,34 @@ fn a_400_is_not_retried_and_the_flush_callback_gets_the_error() {
     let server = MockServer::start(settings(), 0).unwrap();
     server.script(|r| (r.path == "/server-side/batch-events-v2").then(|| Reply::status(400)));
     let flushes = Arc::new(Flushes::default());
-    let opts = with(base_options(&server.url()), "batch_event_data", json!({"events_per_request": 2, "request_time_interval": 3600}));
+    let opts = with(
+        base_options(&server.url()),
+        "batch_event_data",
+        json!({"events_per_request": 2, "request_time_interval": 3600}),
+    );
     let client = Client::from_json(&Value::Object(opts), flushes.callbacks()).unwrap();
     client.get_flag("ab_three_way", &user("u1"));
-    assert!(!client.flush_events(Duration::from_secs(5)), "a rejected batch is not delivered");
-    let batches = server.requests().into_iter().filter(|r| r.path == "/server-side/batch-events-v2").count();
+    assert!(
+        !client.flush_events(Duration::from_secs(5)),
+        "a rejected batch is not delivered"
+    );
+    let batches = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/server-side/batch-events-v2")
+        .count();
     let got = flushes.all();
     assert_eq!(batches, got.len(), "one request per batch: 400 is final");
-    assert!(got.iter().all(|(e, _)| e.as_deref() == Some("Failed with status code: 400")), "{got:?}");
-    assert_eq!(got.iter().map(|(_, n)| n).sum::<usize>(), 3, "init event + two impressions reported: {got:?}");
+    assert!(
+        got.iter()
+            .all(|(e, _)| e.as_deref() == Some("Failed with status code: 400")),
+        "{got:?}"
+    );
+    assert_eq!(
+        got.iter().map(|(_, n)| n).sum::<usize>(),
+        3,
+        "init event + two impressions reported: {got:?}"
+    );
     client.close();
 }
 
@@ -169,13 +209,19 @@ fn a_hanging_server_does_not_slow_decisions_and_close_is_bounded() {
         worst = worst.max(t.elapsed());
         assert!(f.enabled);
     }
-    assert!(worst < Duration::from_millis(100), "get_flag waited for the network: {worst:?}");
+    assert!(
+        worst < Duration::from_millis(100),
+        "get_flag waited for the network: {worst:?}"
+    );
     let t = Instant::now();
     let report = client.close();
     assert!(t.elapsed() < Duration::from_secs(5), "close took {:?}", t.elapsed());
     assert!(!report.delivered_all);
     let reported: usize = flushes.all().iter().filter(|(e, _)| e.is_some()).map(|(_, n)| n).sum();
-    assert_eq!(reported as u64, report.dropped_total, "every undelivered event is reported");
+    assert_eq!(
+        reported as u64, report.dropped_total,
+        "every undelivered event is reported"
+    );
     assert!(report.dropped_total > 0);
 }
 
@@ -185,7 +231,11 @@ fn queue_overflow_is_counted_logged_and_reported() {
     server.script(|r| (r.path == "/events/t" && r.query_value("en") != Some("vwo_fmeSdkInit")).then_some(Reply::Hang));
     let flushes = Arc::new(Flushes::default());
     let opts = with(
-        with(with(base_options(&server.url()), "max_queue_size", json!(5)), "request_timeout_ms", json!(200)),
+        with(
+            with(base_options(&server.url()), "max_queue_size", json!(5)),
+            "request_timeout_ms",
+            json!(200),
+        ),
         "threading",
         json!({"enabled": true, "max_workers": 1}),
     );
@@ -193,7 +243,12 @@ fn queue_overflow_is_counted_logged_and_reported() {
     for i in 0..50 {
         client.track_event("ab_three_way_conversion", &user(&format!("u{i}")), None);
     }
-    let full: usize = flushes.all().iter().filter(|(e, _)| e.as_deref().is_some_and(|e| e.contains("full"))).map(|(_, n)| n).sum();
+    let full: usize = flushes
+        .all()
+        .iter()
+        .filter(|(e, _)| e.as_deref().is_some_and(|e| e.contains("full")))
+        .map(|(_, n)| n)
+        .sum();
     assert!(full >= 40, "at most 5 events fit, {full} reported as dropped");
     assert_eq!(client.event_counts().1 as usize, full);
     client.close();
@@ -203,8 +258,11 @@ fn queue_overflow_is_counted_logged_and_reported() {
 fn close_delivers_pending_batched_events() {
     let server = MockServer::start(settings(), 0).unwrap();
     let flushes = Arc::new(Flushes::default());
-    let opts =
-        with(base_options(&server.url()), "batch_event_data", json!({"events_per_request": 100, "request_time_interval": 3600}));
+    let opts = with(
+        base_options(&server.url()),
+        "batch_event_data",
+        json!({"events_per_request": 100, "request_time_interval": 3600}),
+    );
     let client = Client::from_json(&Value::Object(opts), flushes.callbacks()).unwrap();
     for i in 0..10 {
         client.track_event("ab_three_way_conversion", &user(&format!("u{i}")), None);
@@ -212,10 +270,17 @@ fn close_delivers_pending_batched_events() {
     assert_eq!(client.pending_events(), 11, "init event + 10 tracks wait in the batch");
     let report = client.close();
     assert!(report.delivered_all);
-    let batch = server.requests().into_iter().find(|r| r.path == "/server-side/batch-events-v2").unwrap();
+    let batch = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/server-side/batch-events-v2")
+        .unwrap();
     assert_eq!(batch.event_names().len(), 11);
     assert_eq!(flushes.all(), vec![(None, 11)]);
-    assert!(!client.track_event("ab_three_way_conversion", &user("late"), None), "closed client refuses");
+    assert!(
+        !client.track_event("ab_three_way_conversion", &user("late"), None),
+        "closed client refuses"
+    );
 }
 
 #[test]
@@ -223,7 +288,12 @@ fn polling_picks_up_changed_settings() {
     let server = MockServer::start(settings_variant("first"), 0).unwrap();
     let opts = with(base_options(&server.url()), "poll_interval", json!(1000));
     let client = Client::from_json(&Value::Object(opts), Callbacks::default()).unwrap();
-    let value = || client.get_flag("ab_three_way", &user("u1")).variable("string_var").cloned();
+    let value = || {
+        client
+            .get_flag("ab_three_way", &user("u1"))
+            .variable("string_var")
+            .cloned()
+    };
     assert_eq!(value(), Some(json!("first")));
     server.set_settings(settings_variant("second"));
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -238,17 +308,32 @@ fn polling_picks_up_changed_settings() {
 fn update_settings_with_json_via_webhook_and_rejecting_invalid() {
     let server = MockServer::start(settings_variant("served"), 0).unwrap();
     let client = Client::from_json(&Value::Object(base_options(&server.url())), Callbacks::default()).unwrap();
-    let value = || client.get_flag("ab_three_way", &user("u1")).variable("string_var").cloned();
+    let value = || {
+        client
+            .get_flag("ab_three_way", &user("u1"))
+            .variable("string_var")
+            .cloned()
+    };
     client.update_settings(Some(settings_variant("given")), true).unwrap();
     assert_eq!(value(), Some(json!("given")));
     let err = client.update_settings(Some(json!({"version": 1})), true).unwrap_err();
-    assert!(err.to_string().contains("accountId") || err.to_string().contains("required"), "{err}");
+    assert!(
+        err.to_string().contains("accountId") || err.to_string().contains("required"),
+        "{err}"
+    );
     assert_eq!(value(), Some(json!("given")), "invalid settings keep the old ones");
     client.update_settings(None, true).unwrap();
     assert_eq!(value(), Some(json!("served")));
     assert!(server.requests().iter().any(|r| r.path == "/server-side/v2-pull"));
     client.update_settings(None, false).unwrap();
-    assert_eq!(server.requests().iter().filter(|r| r.path == "/server-side/v2-settings").count(), 2);
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.path == "/server-side/v2-settings")
+            .count(),
+        2
+    );
     client.close();
 }
 
@@ -277,7 +362,11 @@ fn the_sdk_key_never_reaches_the_logs() {
     let sink = Arc::new(Capture(Mutex::new(Vec::new())));
     let mut cb = Callbacks::default();
     cb.log_sinks.push((Some(LogLevel::Trace), sink.clone()));
-    let opts = with(with(base_options(&server.url()), "logger", json!({"level": "trace"})), "retry_config", json!({"initial_delay": 0.001, "max_retries": 1}));
+    let opts = with(
+        with(base_options(&server.url()), "logger", json!({"level": "trace"})),
+        "retry_config",
+        json!({"initial_delay": 0.001, "max_retries": 1}),
+    );
     let client = Client::from_json(&Value::Object(opts), cb).unwrap();
     client.get_flag("ab_three_way", &user("u1"));
     client.get_flag("missing_feature", &user("u1"));
@@ -287,7 +376,10 @@ fn the_sdk_key_never_reaches_the_logs() {
     client.close();
     let logs = sink.0.lock().unwrap().clone();
     assert!(logs.len() > 5, "trace logging produced {} lines", logs.len());
-    assert!(logs.iter().all(|l| !l.contains("0123456789abcdef0123456789abcdef")), "sdk key leaked");
+    assert!(
+        logs.iter().all(|l| !l.contains("0123456789abcdef0123456789abcdef")),
+        "sdk key leaked"
+    );
 }
 
 #[test]
@@ -296,14 +388,19 @@ fn sixteen_threads_evaluate_while_settings_swap() {
     let b = settings_variant("B");
     let opts = json!({"sdk_key": "k", "account_id": 888888, "settings": a.clone(), "offline": true});
     let client = Client::from_json(&opts, Callbacks::default()).unwrap();
-    let calls: usize = std::env::var("VWO_SWAP_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let calls: usize = std::env::var("VWO_SWAP_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let swapper = {
         let (client, stop) = (client.clone(), Arc::clone(&stop));
         std::thread::spawn(move || {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                client.update_settings(Some(if n % 2 == 0 { b.clone() } else { a.clone() }), false).unwrap();
+                client
+                    .update_settings(Some(if n % 2 == 0 { b.clone() } else { a.clone() }), false)
+                    .unwrap();
                 n += 1;
                 std::thread::sleep(Duration::from_millis(3));
             }
@@ -319,7 +416,12 @@ fn sixteen_threads_evaluate_while_settings_swap() {
                 for _ in 0..calls {
                     let f = client.get_flag("ab_three_way", &ctx);
                     assert!(f.enabled);
-                    let tags: Vec<&Value> = f.variables.iter().filter(|v| v.key == "string_var").map(|v| &v.value).collect();
+                    let tags: Vec<&Value> = f
+                        .variables
+                        .iter()
+                        .filter(|v| v.key == "string_var")
+                        .map(|v| &v.value)
+                        .collect();
                     match tags.as_slice() {
                         [v] if *v == "A" => seen_a += 1,
                         [v] if *v == "B" => seen_b += 1,
@@ -338,7 +440,12 @@ fn sixteen_threads_evaluate_while_settings_swap() {
     }
     stop.store(true, Ordering::Relaxed);
     let swaps = swapper.join().unwrap();
-    println!("swap test: {} calls on 16 threads, {swaps} settings swaps, {} from A, {} from B", 16 * calls, totals.0, totals.1);
+    println!(
+        "swap test: {} calls on 16 threads, {swaps} settings swaps, {} from A, {} from B",
+        16 * calls,
+        totals.0,
+        totals.1
+    );
     assert_eq!(totals.0 + totals.1, 16 * calls);
     assert!(swaps > 10);
     client.close();

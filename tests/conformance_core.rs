@@ -6,6 +6,10 @@
 //! reads and writes, the integrations-callback payload, and for get_flag the batch request
 //! with its impressions. Allowed differences (decisions.md): the SDK name/version strings,
 //! normalised time/random values, and N1 (no request for an empty batch).
+//!
+//! Two runs: with `python_compat` (the oracle *is* the Python SDK, so everything must match,
+//! bugs included), and in the default mode, where every difference must come from D1
+//! (a boolean custom variable compared with `"true"`/`"false"`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -50,11 +54,12 @@ fn impression_batches(call: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn compare_case(name: &str) -> (usize, Vec<Difference>) {
+fn compare_case(name: &str, python_compat: bool) -> (usize, Vec<Difference>) {
     let dir = fixtures();
     let settings_name = name.split('.').next().unwrap();
     let snapshot = settings::compile(read(&dir.join(format!("settings/{settings_name}.json")))).unwrap();
-    let cases = read(&dir.join(format!("cases/{name}.json")));
+    let mut cases = read(&dir.join(format!("cases/{name}.json")));
+    cases["options"]["python_compat"] = Value::Bool(python_compat);
     let batching = cases["options"].get("batch_event_data").is_some();
     let actual = replay_core(&snapshot, &cases);
     let actual = remap(&actual, &[(SDK_NAME, "vwo-fme-python-sdk"), (SDK_VERSION, "1.65.0")]);
@@ -94,8 +99,7 @@ fn compare_case(name: &str) -> (usize, Vec<Difference>) {
     (ec.len(), out)
 }
 
-#[test]
-fn every_shared_case_file_matches_the_official_sdk() {
+fn case_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures().join("cases"))
         .unwrap()
         .map(|e| {
@@ -112,10 +116,64 @@ fn every_shared_case_file_matches_the_official_sdk() {
         "expected the 14 shared case files, found {}",
         names.len()
     );
+    names
+}
+
+/// Whether a call's context has a boolean custom variable (the only input D1 changes).
+fn has_boolean_variable(call: &Value) -> bool {
+    call["context"]["custom_variables"]
+        .as_object()
+        .is_some_and(|m| m.values().any(Value::is_boolean))
+}
+
+#[test]
+fn default_mode_differs_from_the_official_sdk_only_by_d1() {
+    let mut d1_calls = 0;
+    let mut total = 0;
+    for name in &case_names() {
+        let (n, diffs) = compare_case(name, false);
+        total += n;
+        let cases = read(&fixtures().join(format!("cases/{name}.json")));
+        let calls = cases["calls"].as_array().unwrap();
+        let mut differing: Vec<usize> = diffs
+            .iter()
+            .filter_map(|d| {
+                d.path
+                    .split("calls[")
+                    .nth(1)
+                    .and_then(|r| r.split(']').next())
+                    .and_then(|i| i.parse().ok())
+            })
+            .collect();
+        differing.sort();
+        differing.dedup();
+        for i in &differing {
+            assert!(
+                has_boolean_variable(&calls[*i]),
+                "{name} call {i} differs without a boolean custom variable: {:?}",
+                diffs.iter().find(|d| d.path.contains(&format!("calls[{i}]")))
+            );
+        }
+        // The final storage dump follows from the per-call writes checked above.
+        assert!(
+            diffs
+                .iter()
+                .all(|d| d.path.contains(".calls[") || d.path.contains(".final_storage")),
+            "{name}: differences outside calls"
+        );
+        d1_calls += differing.len();
+    }
+    println!("conformance default mode: {total} calls, {d1_calls} differ from the Python SDK, all by D1 (boolean custom variables)");
+    assert!(d1_calls > 0, "the samples exercise D1");
+}
+
+#[test]
+fn every_shared_case_file_matches_the_official_sdk() {
     let mut failures = Vec::new();
     let mut total_calls = 0;
+    let names = case_names();
     for name in &names {
-        let (n, diffs) = compare_case(name);
+        let (n, diffs) = compare_case(name, true);
         total_calls += n;
         println!("conformance {name}: {n} calls, {} differences", diffs.len());
         for d in diffs.iter().take(5) {

@@ -609,6 +609,7 @@ impl Inner {
             integrations: self.opts.callbacks.integrations.is_some(),
             gateway: self.gateway.is_some(),
             trace: false,
+            python_compat: self.opts.python_compat,
         };
         let mut env = ClientEnv {
             storage: self.opts.callbacks.storage.as_ref(),

@@ -123,6 +123,9 @@ pub struct ClientOptions {
     pub development_mode: bool,
     /// `_vwo_meta.ea`.
     pub early_access: bool,
+    /// `python_compat`: decide exactly as the official Python SDK 1.65.0, including the two
+    /// decision bugs decisions.md fixes (booleans as `"True"`, `inlist` never matching).
+    pub python_compat: bool,
     /// Most events held for delivery (default 10 000); more are dropped and reported.
     pub max_queue_size: usize,
     /// How long `close` waits for pending events (default 5 s).
@@ -454,6 +457,7 @@ impl ClientOptions {
             aliasing_enabled,
             development_mode: get(m, "isDevelopmentMode", "is_development_mode").is_some_and(python::truthy),
             early_access: meta.and_then(|x| x.get("ea")).is_some_and(python::truthy),
+            python_compat: get(m, "python_compat", "pythonCompat").is_some_and(python::truthy),
             max_queue_size,
             shutdown_timeout,
             request_timeout,

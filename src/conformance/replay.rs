@@ -115,11 +115,13 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
     };
     let norm = Normalizer::around_now(3600);
     let mut storage = MemoryStorage::default();
+    let python_compat = opts.get("python_compat").is_some_and(python::truthy);
     let eval_opts = EvalOptions {
         storage: copt.storage,
         integrations: copt.integrations,
         gateway: false,
         trace: false,
+        python_compat,
     };
 
     let mut calls_out = Vec::new();

@@ -42,6 +42,7 @@ pub fn run(a: &Args) -> Result<i32, String> {
         integrations: true,
         gateway: false,
         trace: explain,
+        python_compat: a.flag("python-compat"),
     };
     let d = decide::get_flag(&s, feature, &ctx, &mut NoEnv, opts);
     if a.flag("json") {

@@ -11,15 +11,17 @@ const USAGE: &str = "\
 vwo-fme: VWO Feature Management decisions, offline
 
 USAGE:
-  vwo-fme eval --settings FILE --feature KEY --context JSON [--explain] [--json]
+  vwo-fme eval --settings FILE --feature KEY --context JSON [--explain] [--json] [--python-compat]
       Decide one flag for one user and print enabled, variation and variables;
-      --explain adds every evaluation step (segments, buckets, groups, holdouts).
+      --explain adds every evaluation step (segments, buckets, groups, holdouts);
+      --python-compat reproduces the official Python SDK's two decision bugs too.
   vwo-fme validate --settings FILE
       Check a settings file the way the official SDK does; name the first problem.
   vwo-fme replay --settings FILE --cases FILE --out FILE [--live [--proxy-url URL]]
       Replay a conformance cases file and write results in the kit's format: through
       the decision core, or with --live through the full client (threading disabled)
-      against a loopback server (its own, or the one at --proxy-url).
+      against a loopback server (its own, or the one at --proxy-url). --python-compat
+      turns off the decisions.md deviations (as the official Python SDK decides).
   vwo-fme mock-server --settings FILE [--port N] [--log FILE]
       Serve a settings file on 127.0.0.1 like VWO does and record every request.
   vwo-fme uuid USER_ID ACCOUNT_ID
@@ -46,9 +48,9 @@ fn run(argv: &[String]) -> Result<i32, String> {
         return Ok(2);
     };
     match cmd.as_str() {
-        "eval" => eval::run(&Args::parse(rest, &["explain", "json"])?),
+        "eval" => eval::run(&Args::parse(rest, &["explain", "json", "python-compat"])?),
         "validate" => eval::validate(&Args::parse(rest, &[])?),
-        "replay" => replay::run(&Args::parse(rest, &["live"])?),
+        "replay" => replay::run(&Args::parse(rest, &["live", "python-compat"])?),
         "mock-server" => replay::mock_server(&Args::parse(rest, &[])?),
         "uuid" => {
             let a = Args::parse(rest, &[])?;

@@ -9,7 +9,15 @@ use crate::eval::load_settings;
 
 pub fn run(a: &Args) -> Result<i32, String> {
     let settings_path = a.req("settings")?;
-    let cases = read_json(std::path::Path::new(a.req("cases")?))?;
+    let mut cases = read_json(std::path::Path::new(a.req("cases")?))?;
+    if a.flag("python-compat") {
+        if let Some(o) = cases.as_object_mut() {
+            let opts = o.entry("options").or_insert_with(|| serde_json::json!({}));
+            if let Some(m) = opts.as_object_mut() {
+                m.insert("python_compat".into(), serde_json::Value::Bool(true));
+            }
+        }
+    }
     let out_path = a.req("out")?;
     let doc = if a.flag("live") {
         let settings = read_json(std::path::Path::new(settings_path))?;
@@ -35,7 +43,11 @@ pub fn run(a: &Args) -> Result<i32, String> {
 
 pub fn mock_server(a: &Args) -> Result<i32, String> {
     let settings = read_json(std::path::Path::new(a.req("settings")?))?;
-    let port: u16 = a.value("port").unwrap_or("0").parse().map_err(|_| "--port must be a port number")?;
+    let port: u16 = a
+        .value("port")
+        .unwrap_or("0")
+        .parse()
+        .map_err(|_| "--port must be a port number")?;
     let server = MockServer::start(settings, port).map_err(|e| format!("mock server: {e}"))?;
     if let Some(log) = a.value("log") {
         server.log_to(log).map_err(|e| format!("{log}: {e}"))?;

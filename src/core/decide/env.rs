@@ -70,4 +70,8 @@ pub struct EvalOptions {
     pub gateway: bool,
     /// Record a trace of the evaluation.
     pub trace: bool,
+    /// Reproduce the official Python SDK exactly, including the two decision bugs
+    /// decisions.md fixes (D1 booleans stringify as `"True"`/`"False"`; D2 `inlist` never
+    /// matches). For users who must get byte-identical decisions to a Python service.
+    pub python_compat: bool,
 }

@@ -9,7 +9,7 @@ use super::env::{DecisionEnv, EvalOptions, StorageRead};
 use super::identity;
 use super::trace::{Step, Trace};
 use crate::core::python;
-use crate::core::segmentation::{self, Props, Segment, SegmentEnv};
+use crate::core::segmentation::{self, EvalError as SegError, Props, Segment, SegmentEnv};
 use crate::core::settings::Snapshot;
 use crate::core::LogLevel;
 
@@ -343,11 +343,15 @@ impl<'a> Eval<'a> {
             }
         };
         let props = Props { vars, vwo_user_id };
-        let result = segmentation::evaluate(seg, &props, self);
-        match self.deferred_error.take() {
-            Some(e) => Err(e),
-            None => Ok(result),
+        let result = segmentation::try_evaluate(seg, &props, self);
+        if let Some(e) = self.deferred_error.take() {
+            return Err(e);
         }
+        // Where the official SDK raises while segmenting, its whole get_flag call fails.
+        result.map_err(|e| match e {
+            SegError::Exception(kind) => EvalError(format!("{kind} while evaluating segments")),
+            SegError::TooDeep => EvalError(format!("segments nest deeper than {} levels", segmentation::MAX_DEPTH)),
+        })
     }
 }
 
@@ -425,5 +429,9 @@ impl SegmentEnv for Eval<'_> {
 
     fn error(&mut self, template: &'static str, message: String) {
         self.error_event(template, message, false);
+    }
+
+    fn python_compat(&self) -> bool {
+        self.opts.python_compat
     }
 }
