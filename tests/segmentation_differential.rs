@@ -1,10 +1,11 @@
 //! Differential testing against the official Python SDK, driven by
 //! `tests/oracle/fuzz_segmentation.py` (which generates random DSLs, users and contexts, runs
-//! them through the SDK and through this test, and compares). Ignored by default because it
-//! needs the generated input:
+//! them through the SDK and through this test, and compares):
 //!
 //! `SEGMENTATION_CASES=cases.json SEGMENTATION_RESULTS=out.jsonl cargo test --test
-//! segmentation_differential -- --ignored`
+//! segmentation_differential evaluate_generated_cases`
+//!
+//! Without those variables it checks a recorded corpus of official answers.
 //!
 //! Evaluation runs with `python_compat` (decisions D1/D2 off) so that every answer must equal
 //! the SDK's.
@@ -104,32 +105,60 @@ impl SegmentEnv for Case {
     }
 }
 
+fn evaluate(case: &Value) -> Value {
+    let empty = Map::new();
+    let mut env = Case::new(case);
+    let vars = case["vars"].as_object().unwrap_or(&empty);
+    let segment = Segment::compile(&case["dsl"]);
+    let result = match try_evaluate(&segment, &Props { vars, vwo_user_id: None }, &mut env) {
+        Ok(b) => json!(b),
+        Err(EvalError::Exception(e)) => json!(format!("EXC:{e}")),
+        Err(EvalError::TooDeep) => json!("TOO_DEEP"),
+    };
+    json!({"result": result, "errors": env.errors, "infos": env.infos})
+}
+
+/// 3 000 random cases (seed 20261126) whose answers were recorded from the official SDK
+/// (tests/fixtures/segmentation_differential, made with tests/oracle/fuzz_segmentation.py's
+/// generator and segmentation_oracle.py).
 #[test]
-#[ignore = "needs SEGMENTATION_CASES from tests/oracle/fuzz_segmentation.py"]
+fn recorded_official_answers() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/segmentation_differential");
+    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/cases.json")).unwrap()).unwrap();
+    let sdk = std::fs::read_to_string(format!("{dir}/sdk.jsonl")).unwrap();
+    let sdk: Vec<Value> = sdk.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(cases.len(), sdk.len());
+    let mut mismatches = Vec::new();
+    for (i, (case, p)) in cases.iter().zip(&sdk).enumerate() {
+        let want = match &p["result"] {
+            Value::Bool(b) => json!(b),
+            Value::Null => json!(false),
+            Value::String(s) if s == "TRUTHY" => json!(true),
+            Value::String(s) if s == "FALSY" => json!(false),
+            other => other.clone(),
+        };
+        let want_errors: Vec<Value> = p["errors"].as_array().unwrap().iter().map(|e| e[0].clone()).collect();
+        let want_infos = p["infos"].as_array().unwrap().len();
+        let got = evaluate(case);
+        if got["result"] != want || got["errors"] != Value::Array(want_errors.clone()) || got["infos"] != json!(want_infos) {
+            mismatches.push(format!("case {i}: sdk {want} {want_errors:?} {want_infos} infos, rust {got}"));
+        }
+    }
+    println!("segmentation differential: {} recorded official answers, {} mismatches", cases.len(), mismatches.len());
+    assert!(mismatches.is_empty(), "{}", mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+}
+
+/// Writes answers for fresh random cases; `tests/oracle/fuzz_segmentation.py` drives it.
+#[test]
 fn evaluate_generated_cases() {
-    let input = std::env::var("SEGMENTATION_CASES").unwrap_or_else(|_| panic!("set SEGMENTATION_CASES"));
-    let output = std::env::var("SEGMENTATION_RESULTS").unwrap_or_else(|_| panic!("set SEGMENTATION_RESULTS"));
+    let (Ok(input), Ok(output)) = (std::env::var("SEGMENTATION_CASES"), std::env::var("SEGMENTATION_RESULTS")) else {
+        return; // Only meaningful under the fuzz driver.
+    };
     let text = std::fs::read_to_string(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
     let cases: Vec<Value> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{input}: {e}"));
-    let empty = Map::new();
     let mut out = String::new();
     for case in &cases {
-        let mut env = Case::new(case);
-        let vars = case["vars"].as_object().unwrap_or(&empty);
-        let segment = Segment::compile(&case["dsl"]);
-        let result = match try_evaluate(
-            &segment,
-            &Props {
-                vars,
-                vwo_user_id: None,
-            },
-            &mut env,
-        ) {
-            Ok(b) => json!(b),
-            Err(EvalError::Exception(e)) => json!(format!("EXC:{e}")),
-            Err(EvalError::TooDeep) => json!("TOO_DEEP"),
-        };
-        out.push_str(&json!({"result": result, "errors": env.errors, "infos": env.infos}).to_string());
+        out.push_str(&evaluate(case).to_string());
         out.push('\n');
     }
     std::fs::write(&output, out).unwrap_or_else(|e| panic!("{output}: {e}"));

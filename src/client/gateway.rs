@@ -70,7 +70,7 @@ impl Gateway {
             ("sdkKey".to_string(), self.sdk_key.clone()),
         ];
         match self.get(paths::CHECK_ATTRIBUTE, q) {
-            Ok(v) => python::truthy(&v) && v != Value::from("false"),
+            Ok(v) => python::truthy(&v) && v != "false",
             Err(e) => {
                 self.logger
                     .error(&format!("Error while fetching data from gateway. Error: {e}"));

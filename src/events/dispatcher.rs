@@ -217,6 +217,9 @@ pub struct CloseReport {
     pub dropped_total: u64,
 }
 
+/// Query and SDK key of the batches sent from the queue.
+type BatchTarget = (Vec<(String, String)>, String);
+
 /// The dispatcher.
 pub struct Dispatcher {
     courier: Arc<dyn Deliver>,
@@ -228,7 +231,7 @@ pub struct Dispatcher {
     shutdown: Arc<Shutdown>,
     closed: AtomicBool,
     batch: Mutex<Batch>,
-    batch_template: Mutex<Option<(Vec<(String, String)>, String)>>,
+    batch_template: Mutex<Option<BatchTarget>>,
 }
 
 impl Dispatcher {

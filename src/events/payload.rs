@@ -196,7 +196,7 @@ impl EventIdentity {
         };
         let props = event_props(&mut d);
         props.insert("id".into(), imp.campaign_id.clone());
-        props.insert("variation".into(), imp.variation.clone());
+        props.insert("variation".into(), imp.variation.to_value());
         props.insert("isFirst".into(), Value::from(1));
         if let Some(fid) = &imp.holdout_feature_id {
             props.insert("fId".into(), fid.clone());

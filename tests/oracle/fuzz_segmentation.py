@@ -89,7 +89,7 @@ def main():
         py = subprocess.run([sys.executable, os.path.join(HERE, "segmentation_oracle.py")], input=json.dumps(cases),
                             capture_output=True, text=True, check=True).stdout.splitlines()
         env = dict(os.environ, SEGMENTATION_CASES=path, SEGMENTATION_RESULTS=rust_out)
-        subprocess.run(["cargo", "test", "-q", "--test", "segmentation_differential", "--", "--ignored"],
+        subprocess.run(["cargo", "test", "-q", "--test", "segmentation_differential", "evaluate_generated_cases"],
                        cwd=ROOT, env=env, check=True, capture_output=True)
         rust = open(rust_out).read().splitlines()
     bad = 0

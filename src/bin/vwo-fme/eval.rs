@@ -71,7 +71,7 @@ fn as_json(s: &Snapshot, feature: &str, ctx: &UserContext, d: &Decision) -> Valu
     let vars: Vec<Value> = d.variables.iter().map(|v| v.to_json()).collect();
     let imps: Vec<Value> = d
         .impressions()
-        .map(|i| json!({"campaign_id": i.campaign_id, "variation": i.variation, "holdout_feature_id": i.holdout_feature_id}))
+        .map(|i| json!({"campaign_id": i.campaign_id, "variation": i.variation.to_value(), "holdout_feature_id": i.holdout_feature_id}))
         .collect();
     json!({
         "feature": feature,

@@ -7,14 +7,41 @@ use serde_json::{Map, Value};
 use super::trace::Trace;
 use crate::core::settings::Variable;
 
+/// The `variation` of an impression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shown {
+    /// Rule and impact impressions send `str(variationId)`.
+    Text(Arc<str>),
+    /// Holdout impressions send an integer: 1 in the holdout, 2 not in it.
+    Number(i64),
+}
+
+impl Shown {
+    /// The JSON value sent.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Shown::Text(t) => Value::from(&**t),
+            Shown::Number(n) => Value::from(*n),
+        }
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::Text(t) => write!(f, "{t:?}"),
+            Shown::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 /// A `vwo_variationShown` impression to report (§11.2, §11.3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Impression {
     /// Campaign (or holdout, or impact campaign) id, as in the settings.
     pub campaign_id: Value,
-    /// Variation: a string (`"2"`) for rule and impact impressions, an integer (1 in the
-    /// holdout, 2 not in it) for holdout impressions.
-    pub variation: Value,
+    /// The variation shown.
+    pub variation: Shown,
     /// Set for holdout impressions: the feature's id (`fId`).
     pub holdout_feature_id: Option<Value>,
 }

@@ -4,14 +4,15 @@
 use serde_json::{Map, Value};
 
 use super::context::{GatewayData, UserContext};
-use super::decision::{DebugEvent, Effect, Impression, VariationRef};
+use super::decision::{DebugEvent, Effect, Impression, Shown, VariationRef};
 use super::env::{DecisionEnv, EvalOptions, StorageRead};
 use super::identity;
 use super::trace::{Step, Trace};
 use crate::core::python;
 use crate::core::segmentation::{self, EvalError as SegError, Props, Segment, SegmentEnv};
-use crate::core::settings::Snapshot;
+use crate::core::settings::{Snapshot, Variation};
 use crate::core::LogLevel;
+use std::sync::Arc;
 
 /// An evaluation failure: the official SDK raises here and returns a disabled flag.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,12 +20,30 @@ pub struct EvalError(pub String);
 
 pub(super) type EvalResult<T> = Result<T, EvalError>;
 
-/// Rollout or experiment ids of a rule that passed (what storage and the callback get).
+/// Rollout or experiment ids of a rule that passed (what storage and the callback get):
+/// borrowed from the snapshot for rules evaluated now, owned for decisions read from storage.
 #[derive(Debug, Clone)]
-pub(super) struct PassedRule {
-    pub id: Value,
-    pub key: Value,
-    pub variation_id: Value,
+pub(super) enum PassedRule<'a> {
+    Rule {
+        id: &'a Value,
+        key: &'a str,
+        variation_id: &'a Value,
+    },
+    Stored {
+        id: Value,
+        key: Value,
+        variation_id: Value,
+    },
+}
+
+impl PassedRule<'_> {
+    /// `(id, key, variation id)` as JSON values.
+    pub fn values(&self) -> (Value, Value, Value) {
+        match self {
+            PassedRule::Rule { id, key, variation_id } => ((*id).clone(), Value::from(*key), (*variation_id).clone()),
+            PassedRule::Stored { id, key, variation_id } => (id.clone(), key.clone(), variation_id.clone()),
+        }
+    }
 }
 
 /// Which `_vwoUserId` the SDK injected into a variables dict: the user id, or the visitor
@@ -52,10 +71,12 @@ pub(super) struct Eval<'a> {
     /// targeting variables (the SDK mutates the context as rules are evaluated).
     pub cv_uid: Option<UidKind>,
     pub vtv_uid: Option<UidKind>,
-    /// Rollouts that passed per feature key in this call (`evaluated_feature_map`).
-    pub evaluated_rollouts: Vec<(String, PassedRule)>,
-    pub passed_rollout: Option<PassedRule>,
-    pub passed_experiment: Option<PassedRule>,
+    /// Whether the flag's own rollout passed pre-segmentation in this call, and the other
+    /// features (met in groups) whose rollout passed (`evaluated_feature_map`).
+    pub own_rollout_evaluated: bool,
+    pub evaluated_rollouts: Vec<&'a str>,
+    pub passed_rollout: Option<PassedRule<'a>>,
+    pub passed_experiment: Option<PassedRule<'a>>,
     /// Gateway data fetched during this call (replaces the context's `_vwo`).
     pub fetched_gateway: Option<GatewayData>,
     pub served_rollout: Option<VariationRef>,
@@ -87,6 +108,7 @@ impl<'a> Eval<'a> {
             decision: None,
             cv_uid: None,
             vtv_uid: None,
+            own_rollout_evaluated: false,
             evaluated_rollouts: Vec::new(),
             passed_rollout: None,
             passed_experiment: None,
@@ -178,10 +200,10 @@ impl<'a> Eval<'a> {
         }
     }
 
-    pub fn rule_impression(campaign_id: &Value, variation_id: &Value) -> Impression {
+    pub fn rule_impression(campaign_id: &Value, variation: &Variation) -> Impression {
         Impression {
             campaign_id: campaign_id.clone(),
-            variation: Value::String(python::str_of(variation_id).into_owned()),
+            variation: Shown::Text(Arc::clone(&variation.shown)),
             holdout_feature_id: None,
         }
     }
@@ -199,17 +221,17 @@ impl<'a> Eval<'a> {
             return;
         }
         if rollout {
-            if let Some(p) = self.passed_rollout.clone() {
-                self.decision_set("rolloutId", || p.id);
-                self.decision_set("rolloutKey", || p.key);
-                self.decision_set("rolloutVariationId", || p.variation_id);
+            if let Some((id, key, vid)) = self.passed_rollout.as_ref().map(PassedRule::values) {
+                self.decision_set("rolloutId", || id);
+                self.decision_set("rolloutKey", || key);
+                self.decision_set("rolloutVariationId", || vid);
             }
         }
         if experiment {
-            if let Some(p) = self.passed_experiment.clone() {
-                self.decision_set("experimentId", || p.id);
-                self.decision_set("experimentKey", || p.key);
-                self.decision_set("experimentVariationId", || p.variation_id);
+            if let Some((id, key, vid)) = self.passed_experiment.as_ref().map(PassedRule::values) {
+                self.decision_set("experimentId", || id);
+                self.decision_set("experimentKey", || key);
+                self.decision_set("experimentVariationId", || vid);
             }
         }
     }

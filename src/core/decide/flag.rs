@@ -7,7 +7,7 @@ use once_cell::sync::Lazy;
 use serde_json::{Map, Value};
 
 use super::context::UserContext;
-use super::decision::{DebugEvent, Decision, Effect, Reason, VariationRef};
+use super::decision::{DebugEvent, Decision, Effect, Reason, Shown, VariationRef};
 use super::env::{DecisionEnv, EvalOptions};
 use super::eval::{Eval, EvalError, EvalResult, PassedRule};
 use super::holdouts::{contains, stored_ids};
@@ -18,6 +18,9 @@ use crate::core::settings::{CampaignType, Feature, Snapshot, Variable, Variation
 use crate::core::LogLevel;
 
 static NO_VARIABLES: Lazy<Arc<Vec<Variable>>> = Lazy::new(|| Arc::new(Vec::new()));
+/// Impact-campaign impressions: variation 2 when the flag is on, 1 when off.
+static IMPACT_ON: Lazy<Arc<str>> = Lazy::new(|| Arc::from("2"));
+static IMPACT_OFF: Lazy<Arc<str>> = Lazy::new(|| Arc::from("1"));
 
 /// Evaluates `feature_key` for the user in `ctx` against settings `s`.
 ///
@@ -98,7 +101,9 @@ pub(super) fn variation_by_campaign_key(s: &Snapshot, key: &str, variation_id: &
     None
 }
 
-type RunResult = EvalResult<(bool, Arc<Vec<Variable>>, Reason)>;
+/// Enabled, variables, and how the decision was reached.
+type Outcome = (bool, Arc<Vec<Variable>>, Reason);
+type RunResult = EvalResult<Outcome>;
 
 impl<'a> Eval<'a> {
     fn run(&mut self) -> RunResult {
@@ -148,13 +153,12 @@ impl<'a> Eval<'a> {
                     enabled = true;
                     variables = Arc::clone(&v.variables);
                     check_experiments = true;
-                    let info = PassedRule {
+                    self.own_rollout_evaluated = true;
+                    self.passed_rollout = Some(PassedRule::Stored {
                         id: rec["rolloutId"].clone(),
                         key: rec["rolloutKey"].clone(),
                         variation_id: rvid.clone(),
-                    };
-                    self.evaluated_rollouts.push((fk.to_string(), info.clone()));
-                    self.passed_rollout = Some(info);
+                    });
                 }
             }
         }
@@ -205,14 +209,7 @@ impl<'a> Eval<'a> {
             for r in feature.linked.iter().filter(|r| r.kind == CampaignType::Rollout) {
                 let mut fresh: MegWinners = Vec::new();
                 if self.evaluate_rule(feature_idx, r, &mut fresh, true, 0)?.passed {
-                    let c = s.campaign_of(r);
-                    let vid = s.rule_variation(r, 0).map(|v| v.id.clone()).unwrap_or(Value::Null);
-                    let info = PassedRule {
-                        id: c.id.clone(),
-                        key: Value::from(r.rollout_key.as_str()),
-                        variation_id: vid,
-                    };
-                    self.evaluated_rollouts.push((fk.to_string(), info));
+                    self.own_rollout_evaluated = true;
                     selected = Some(r);
                     break;
                 }
@@ -229,13 +226,13 @@ impl<'a> Eval<'a> {
                     self.decision_set("isUserPartOfCampaign", || Value::Bool(true));
                     variables = Arc::clone(&v.variables);
                     check_experiments = true;
-                    self.passed_rollout = Some(PassedRule {
-                        id: c.id.clone(),
-                        key: Value::from(r.rollout_key.as_str()),
-                        variation_id: v.id.clone(),
+                    self.passed_rollout = Some(PassedRule::Rule {
+                        id: &c.id,
+                        key: &r.rollout_key,
+                        variation_id: &v.id,
                     });
                     self.decision_update_passed(true, true);
-                    self.impression(Eval::rule_impression(&c.id, &v.id));
+                    self.impression(Eval::rule_impression(&c.id, v));
                 }
             }
         }
@@ -265,14 +262,14 @@ impl<'a> Eval<'a> {
                             campaign: r.campaign,
                             variation: wl.variation,
                         });
-                        self.impression(Eval::rule_impression(&c.id, &v.id));
+                        self.impression(Eval::rule_impression(&c.id, v));
                         enabled = true;
                         self.decision_set("isUserPartOfCampaign", || Value::Bool(true));
                         variables = Arc::clone(&v.variables);
-                        self.passed_experiment = Some(PassedRule {
-                            id: c.id.clone(),
-                            key: Value::from(r.experiment_key.as_str()),
-                            variation_id: v.id.clone(),
+                        self.passed_experiment = Some(PassedRule::Rule {
+                            id: &c.id,
+                            key: &r.experiment_key,
+                            variation_id: &v.id,
                         });
                     }
                 }
@@ -289,13 +286,13 @@ impl<'a> Eval<'a> {
                     enabled = true;
                     self.decision_set("isUserPartOfCampaign", || Value::Bool(true));
                     variables = Arc::clone(&v.variables);
-                    self.passed_experiment = Some(PassedRule {
-                        id: c.id.clone(),
-                        key: Value::from(r.experiment_key.as_str()),
-                        variation_id: v.id.clone(),
+                    self.passed_experiment = Some(PassedRule::Rule {
+                        id: &c.id,
+                        key: &r.experiment_key,
+                        variation_id: &v.id,
                     });
                     self.decision_update_passed(true, true);
-                    self.impression(Eval::rule_impression(&c.id, &v.id));
+                    self.impression(Eval::rule_impression(&c.id, v));
                 }
             }
         }
@@ -309,7 +306,7 @@ impl<'a> Eval<'a> {
         &mut self,
         feature: Option<&'a Feature>,
         stored: Option<&Map<String, Value>>,
-    ) -> EvalResult<Option<(bool, Arc<Vec<Variable>>, Reason)>> {
+    ) -> EvalResult<Option<Outcome>> {
         let Some(rec) = stored else { return Ok(None) };
         let mut stored_in = stored_ids(Some(rec), "isInHoldoutId")?;
         if stored_in.is_empty() {
@@ -412,17 +409,19 @@ impl<'a> Eval<'a> {
     fn finish(&mut self, feature: &Feature, enabled: bool, not_in_holdouts: Vec<Value>) {
         let fk = self.feature_key;
         let not_in = Value::Array(not_in_holdouts);
-        if enabled {
+        if !self.opts.storage {
+            // Nothing to store: skip building the record.
+        } else if enabled {
             let mut fields: Vec<(&str, Value)> = Vec::with_capacity(7);
-            if let Some(p) = self.passed_rollout.clone() {
-                fields.push(("rolloutId", p.id));
-                fields.push(("rolloutKey", p.key));
-                fields.push(("rolloutVariationId", p.variation_id));
+            if let Some((id, key, vid)) = self.passed_rollout.as_ref().map(PassedRule::values) {
+                fields.push(("rolloutId", id));
+                fields.push(("rolloutKey", key));
+                fields.push(("rolloutVariationId", vid));
             }
-            if let Some(p) = self.passed_experiment.clone() {
-                fields.push(("experimentId", p.id));
-                fields.push(("experimentKey", p.key));
-                fields.push(("experimentVariationId", p.variation_id));
+            if let Some((id, key, vid)) = self.passed_experiment.as_ref().map(PassedRule::values) {
+                fields.push(("experimentId", id));
+                fields.push(("experimentKey", key));
+                fields.push(("experimentVariationId", vid));
             }
             fields.push(("notInHoldoutId", not_in));
             self.write_storage(fk, &fields);
@@ -448,7 +447,7 @@ impl<'a> Eval<'a> {
                     if enabled { "enabled" } else { "disabled" }
                 )
             });
-            let variation = Value::from(if enabled { "2" } else { "1" });
+            let variation = Shown::Text(Arc::clone(if enabled { &IMPACT_ON } else { &IMPACT_OFF }));
             self.impression(super::decision::Impression {
                 campaign_id: impact.clone(),
                 variation,

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::bucketing;
-use super::decision::Impression;
+use super::decision::{Impression, Shown};
 use super::eval::{Eval, EvalError, EvalResult};
 use super::trace::Step;
 use super::traffic::hash_key;
@@ -41,7 +41,7 @@ pub(super) fn contains(list: &[Value], id: &Value) -> bool {
 pub(super) fn holdout_impression(h: &Holdout, feature: &Feature, variation: i64) -> Impression {
     Impression {
         campaign_id: h.id.clone(),
-        variation: Value::from(variation),
+        variation: Shown::Number(variation),
         holdout_feature_id: Some(feature.id.clone()),
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::bucketing;
-use super::eval::{Eval, EvalError, EvalResult, PassedRule};
+use super::eval::{Eval, EvalError, EvalResult};
 use super::rules::MegWinners;
 use super::trace::Step;
 use super::traffic::{hash_key, rule_label};
@@ -111,7 +111,7 @@ impl<'a> Eval<'a> {
                     .filter(|v| python::truthy(v))
                     .or_else(|| r.get("holdoutGroupId"))
             });
-            if in_ids.is_some_and(|v| python::truthy(v)) {
+            if in_ids.is_some_and(python::truthy) {
                 skipped.push(fi);
                 continue;
             }
@@ -194,7 +194,9 @@ impl<'a> Eval<'a> {
     fn rollout_gate(&mut self, fi: usize, skipped: &mut Vec<usize>, depth: usize) -> EvalResult<bool> {
         let s = self.s;
         let f = &s.features[fi];
-        if self.evaluated_rollouts.iter().any(|(k, _)| *k == f.key) {
+        if (self.own_rollout_evaluated && f.key == self.feature_key)
+            || self.evaluated_rollouts.iter().any(|k| *k == f.key)
+        {
             return Ok(true);
         }
         if !f.has_rollout_rules {
@@ -205,14 +207,7 @@ impl<'a> Eval<'a> {
             let mut fresh: MegWinners = Vec::new();
             let outcome = self.evaluate_rule(fi, r, &mut fresh, false, depth)?;
             if outcome.passed && self.traffic_and_variation(r)?.is_some() {
-                let c = s.campaign_of(r);
-                let vid = s.rule_variation(r, 0).map(|v| v.id.clone()).unwrap_or(Value::Null);
-                let passed = PassedRule {
-                    id: c.id.clone(),
-                    key: Value::from(r.rollout_key.as_str()),
-                    variation_id: vid,
-                };
-                self.evaluated_rollouts.push((f.key.clone(), passed));
+                self.evaluated_rollouts.push(&f.key);
                 return Ok(true);
             }
         }

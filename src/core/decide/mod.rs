@@ -15,7 +15,7 @@ pub mod trace;
 mod traffic;
 
 pub use context::{ContextError, GatewayData, UserContext};
-pub use decision::{DebugEvent, Decision, Effect, Impression, Reason, VariationRef};
+pub use decision::{DebugEvent, Decision, Effect, Impression, Reason, Shown, VariationRef};
 pub use env::{DecisionEnv, EvalOptions, NoEnv, StorageRead};
 pub use flag::get_flag;
 pub use trace::{Step, Trace};

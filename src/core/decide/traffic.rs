@@ -31,12 +31,12 @@ impl<'a> Eval<'a> {
             (c.salt.as_deref(), pt)
         };
         let prefix = salt.unwrap_or(&c.id_str);
-        let key = hash_key(&[prefix, bid]);
-        let bucket = bucketing::traffic_bucket(&key);
+        let parts = [prefix, bid];
+        let bucket = bucketing::bucket_of_hash(hash_parts(&parts), bucketing::TRAFFIC_MAX, 1.0);
         let passed = bucket != 0 && (bucket as f64) <= allocation;
         self.step(|| Step::Traffic {
             rule: rule_label(c, rule),
-            hash_key: key,
+            hash_key: hash_key(&parts),
             bucket,
             allocation,
             passed,
@@ -68,15 +68,15 @@ impl<'a> Eval<'a> {
             return Ok(None);
         }
         let prefix = c.salt.as_deref().unwrap_or(&c.id_str);
-        let key = hash_key(&[prefix, &s.account_id_str, bid]);
-        let bucket = bucketing::variation_bucket(&key);
+        let parts = [prefix, s.account_id_str.as_str(), bid];
+        let bucket = bucketing::bucket_of_hash(hash_parts(&parts), bucketing::VARIATION_MAX, 1.0);
         let chosen = rule.variations.iter().copied().find(|&vi| {
             let v = &c.variations[vi];
             v.start <= bucket && bucket <= v.end
         });
         self.step(|| Step::Variation {
             rule: rule_label(c, rule),
-            hash_key: key,
+            hash_key: hash_key(&parts),
             bucket,
             ranges: rule
                 .variations
@@ -92,7 +92,26 @@ impl<'a> Eval<'a> {
     }
 }
 
-/// `a_b_c` without intermediate allocations.
+/// MurmurHash3 of `a_b_c`, joined in a stack buffer (no allocation for keys up to 256 bytes).
+pub(super) fn hash_parts(parts: &[&str]) -> u32 {
+    let len: usize = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+    let mut buf = [0u8; 256];
+    if len > buf.len() {
+        return bucketing::hash(&hash_key(parts));
+    }
+    let mut at = 0;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf[at] = b'_';
+            at += 1;
+        }
+        buf[at..at + p.len()].copy_from_slice(p.as_bytes());
+        at += p.len();
+    }
+    bucketing::murmur3_32(&buf[..at], bucketing::SEED)
+}
+
+/// `a_b_c` as a string (for traces, and keys too long for [`hash_parts`]' buffer).
 pub(super) fn hash_key(parts: &[&str]) -> String {
     let len = parts.iter().map(|p| p.len() + 1).sum();
     let mut k = String::with_capacity(len);

@@ -53,7 +53,7 @@ impl Evaluator<'_, '_> {
                         return Ok(false);
                     }
                 }
-                Ok(and.location.as_ref().map_or(true, |loc| loc.evaluate(self.env)))
+                Ok(and.location.as_ref().is_none_or(|loc| loc.evaluate(self.env)))
             }
             Node::Or(or) => {
                 for step in &or.steps {

@@ -67,7 +67,7 @@ impl UaCheck {
     /// `check_user_agent_parser`. `Err` carries the text of the exception the SDK catches and
     /// reports as `USER_AGENT_VALIDATION_ERROR` (after which the `or` goes on).
     pub(crate) fn evaluate(&self, env: &mut dyn SegmentEnv) -> Result<bool, String> {
-        if env.user_agent().map_or(true, str::is_empty) {
+        if env.user_agent().is_none_or(str::is_empty) {
             env.error(
                 messages::INVALID_USER_AGENT,
                 messages::INVALID_USER_AGENT_TEXT.to_string(),

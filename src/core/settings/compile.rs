@@ -131,7 +131,7 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
         campaigns.push(build_campaign(c, &format!("$.campaigns[{i}]"))?);
     }
     let mut campaign_by_id: HashMap<String, usize> = HashMap::new();
-    let mut campaign_by_key: HashMap<String, usize> = HashMap::new();
+    let mut campaign_by_key: KeyMap<usize> = KeyMap::default();
     for (i, c) in campaigns.iter().enumerate() {
         // Python builds `{id: campaign}`: the last campaign with an id wins.
         campaign_by_id.insert(id_key(&c.id), i);
@@ -139,8 +139,8 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
     }
 
     let mut features = Vec::new();
-    let mut feature_by_key = HashMap::new();
-    let mut event_names = HashMap::new();
+    let mut feature_by_key = KeyMap::default();
+    let mut event_names = KeyMap::default();
     for (i, f) in list(root, "features").iter().enumerate() {
         let feature = build_feature(f, i, &campaigns, &campaign_by_id, &mut event_names)?;
         feature_by_key.entry(feature.key.clone()).or_insert(features.len());
@@ -288,8 +288,10 @@ fn build_variation(v: &Value, path: &str) -> Result<Variation, SettingsError> {
         Value::String(s) if s.is_empty() => Some(0.0),
         other => as_f64(other),
     });
+    let id_str = python::str_of(&id).into_owned();
     Ok(Variation {
-        id_str: python::str_of(&id).into_owned(),
+        shown: Arc::from(id_str.as_str()),
+        id_str,
         id,
         name: str_field(m, "name"),
         weight: weight.flatten(),
@@ -307,7 +309,7 @@ fn build_feature(
     index: usize,
     campaigns: &[Campaign],
     campaign_by_id: &HashMap<String, usize>,
-    event_names: &mut HashMap<String, ()>,
+    event_names: &mut KeyMap<()>,
 ) -> Result<Feature, SettingsError> {
     let path = format!("$.features[{index}]");
     let m = obj(v).ok_or_else(|| model_err(&path, "feature must be an object"))?;
@@ -478,7 +480,7 @@ fn link_rule(
     }
 }
 
-fn build_holdout(v: &Value, event_names: &mut HashMap<String, ()>) -> Holdout {
+fn build_holdout(v: &Value, event_names: &mut KeyMap<()>) -> Holdout {
     let empty = Map::new();
     let m = v.as_object().unwrap_or(&empty);
     let id = m.get("id").cloned().unwrap_or(Value::Null);

@@ -5,6 +5,7 @@
 //! Their Python `str()` is precomputed where hash keys are built from them.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -52,9 +53,9 @@ pub struct Snapshot {
     pub sampling: Sampling,
     /// Whether any holdout's segments need gateway data (UA / location / lists).
     pub holdouts_need_gateway: bool,
-    pub(crate) feature_by_key: HashMap<String, usize>,
-    pub(crate) campaign_by_key: HashMap<String, usize>,
-    pub(crate) event_names: HashMap<String, ()>,
+    pub(crate) feature_by_key: KeyMap<usize>,
+    pub(crate) campaign_by_key: KeyMap<usize>,
+    pub(crate) event_names: KeyMap<()>,
 }
 
 impl Snapshot {
@@ -97,6 +98,32 @@ impl Snapshot {
     pub fn rule_variation(&self, rule: &LinkedRule, i: usize) -> Option<&Variation> {
         let c = &self.campaigns[rule.campaign];
         rule.variations.get(i).map(|&v| &c.variations[v])
+    }
+}
+
+/// A string-keyed map with FNV-1a hashing: the keys come from settings, and a feature lookup
+/// per decision should cost nanoseconds, not SipHash's tens of them.
+pub type KeyMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, 64 bit.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
     }
 }
 
@@ -254,6 +281,8 @@ pub struct Variation {
     pub id: Value,
     /// Python `str(id)`.
     pub id_str: String,
+    /// `str(id)` as impressions send it (shared, so impressions do not allocate it).
+    pub shown: Arc<str>,
     /// `name`.
     pub name: String,
     /// `weight` as a number; `None` when it is not numeric (the SDK fails when it needs it).

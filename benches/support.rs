@@ -1,0 +1,60 @@
+//! A small benchmark harness: runs a closure in batches, reports the median time per call
+//! (and the 10th/90th percentiles) over the batches. No external dependency, so every
+//! layer (Rust, C, bindings) is timed the same way.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Median, p10 and p90 nanoseconds per call.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub median_ns: f64,
+    pub p10_ns: f64,
+    pub p90_ns: f64,
+}
+
+/// Times `f` for about `budget`, in batches sized to last ~1 ms each.
+pub fn time<R>(budget: Duration, mut f: impl FnMut() -> R) -> Timing {
+    // Warm up and size the batch.
+    let mut batch = 1usize;
+    loop {
+        let t = Instant::now();
+        for _ in 0..batch {
+            black_box(f());
+        }
+        if t.elapsed() >= Duration::from_micros(500) || batch >= 1 << 24 {
+            break;
+        }
+        batch *= 2;
+    }
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 15 {
+        let t = Instant::now();
+        for _ in 0..batch {
+            black_box(f());
+        }
+        samples.push(t.elapsed().as_nanos() as f64 / batch as f64);
+        if samples.len() >= 100_000 {
+            break;
+        }
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Timing {
+        median_ns: pick(0.5),
+        p10_ns: pick(0.1),
+        p90_ns: pick(0.9),
+    }
+}
+
+/// Formats nanoseconds for humans.
+pub fn fmt_ns(ns: f64) -> String {
+    if ns >= 1_000_000.0 {
+        format!("{:.2} ms", ns / 1_000_000.0)
+    } else if ns >= 1_000.0 {
+        format!("{:.2} us", ns / 1_000.0)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
