@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each bench binary uses part of the harness
 //! A small benchmark harness: runs a closure in batches, reports the median time per call
 //! (and the 10th/90th percentiles) over the batches. No external dependency, so every
 //! layer (Rust, C, bindings) is timed the same way.
@@ -56,5 +57,34 @@ pub fn fmt_ns(ns: f64) -> String {
         format!("{:.2} us", ns / 1_000.0)
     } else {
         format!("{ns:.0} ns")
+    }
+}
+
+/// CPU time of the calling thread, in nanoseconds (time the caller itself spends, whatever
+/// background threads do on other cores).
+pub fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Like [`time`], but per-call CPU time of the calling thread.
+pub fn time_cpu<R>(budget: Duration, batch: usize, mut f: impl FnMut() -> R) -> Timing {
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 15 {
+        let t = thread_cpu_ns();
+        for _ in 0..batch {
+            black_box(f());
+        }
+        samples.push((thread_cpu_ns() - t) as f64 / batch as f64);
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Timing {
+        median_ns: pick(0.5),
+        p10_ns: pick(0.1),
+        p90_ns: pick(0.9),
     }
 }

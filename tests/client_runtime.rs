@@ -87,7 +87,7 @@ fn fetches_settings_at_init_and_sends_the_init_event() {
     let f = client.get_flag("ab_three_way", &user("u1"));
     assert!(f.enabled);
     assert_eq!(
-        f.uuid.as_deref(),
+        f.uuid(),
         Some(
             vwo_fme::core::decide::identity::visitor_uuid("u1", "888888")
                 .unwrap()

@@ -110,7 +110,14 @@ fn evaluate(case: &Value) -> Value {
     let mut env = Case::new(case);
     let vars = case["vars"].as_object().unwrap_or(&empty);
     let segment = Segment::compile(&case["dsl"]);
-    let result = match try_evaluate(&segment, &Props { vars, vwo_user_id: None }, &mut env) {
+    let result = match try_evaluate(
+        &segment,
+        &Props {
+            vars,
+            vwo_user_id: None,
+        },
+        &mut env,
+    ) {
         Ok(b) => json!(b),
         Err(EvalError::Exception(e)) => json!(format!("EXC:{e}")),
         Err(EvalError::TooDeep) => json!("TOO_DEEP"),
@@ -124,7 +131,8 @@ fn evaluate(case: &Value) -> Value {
 #[test]
 fn recorded_official_answers() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/segmentation_differential");
-    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/cases.json")).unwrap()).unwrap();
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/cases.json")).unwrap()).unwrap();
     let sdk = std::fs::read_to_string(format!("{dir}/sdk.jsonl")).unwrap();
     let sdk: Vec<Value> = sdk.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(cases.len(), sdk.len());
@@ -140,18 +148,34 @@ fn recorded_official_answers() {
         let want_errors: Vec<Value> = p["errors"].as_array().unwrap().iter().map(|e| e[0].clone()).collect();
         let want_infos = p["infos"].as_array().unwrap().len();
         let got = evaluate(case);
-        if got["result"] != want || got["errors"] != Value::Array(want_errors.clone()) || got["infos"] != json!(want_infos) {
-            mismatches.push(format!("case {i}: sdk {want} {want_errors:?} {want_infos} infos, rust {got}"));
+        if got["result"] != want
+            || got["errors"] != Value::Array(want_errors.clone())
+            || got["infos"] != json!(want_infos)
+        {
+            mismatches.push(format!(
+                "case {i}: sdk {want} {want_errors:?} {want_infos} infos, rust {got}"
+            ));
         }
     }
-    println!("segmentation differential: {} recorded official answers, {} mismatches", cases.len(), mismatches.len());
-    assert!(mismatches.is_empty(), "{}", mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    println!(
+        "segmentation differential: {} recorded official answers, {} mismatches",
+        cases.len(),
+        mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{}",
+        mismatches.iter().take(10).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// Writes answers for fresh random cases; `tests/oracle/fuzz_segmentation.py` drives it.
 #[test]
 fn evaluate_generated_cases() {
-    let (Ok(input), Ok(output)) = (std::env::var("SEGMENTATION_CASES"), std::env::var("SEGMENTATION_RESULTS")) else {
+    let (Ok(input), Ok(output)) = (
+        std::env::var("SEGMENTATION_CASES"),
+        std::env::var("SEGMENTATION_RESULTS"),
+    ) else {
         return; // Only meaningful under the fuzz driver.
     };
     let text = std::fs::read_to_string(&input).unwrap_or_else(|e| panic!("{input}: {e}"));

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::callbacks::StorageConnector;
 use super::delivery::{debug_job, Courier, UsageStats};
-use super::flag::Flag;
+use super::flag::{Flag, FlagUuid};
 use super::gateway::Gateway;
 use super::logger::{Logger, Transport as LogTransport};
 use super::options::{Callbacks, ClientOptions, InitError};
@@ -21,8 +21,10 @@ use crate::core::decide::{
 };
 use crate::core::settings::{self, SettingsError, Snapshot};
 use crate::core::{python, LogLevel};
-use crate::events::dispatcher::{CloseReport, DispatchConfig, Dispatcher, Job, SingleEvent};
-use crate::events::payload::{names, CallIdentity, EventIdentity, Stamp};
+use crate::events::dispatcher::{
+    BatchItem, BatchJob, CloseReport, Deferred, DispatchConfig, Dispatcher, Job, SingleEvent,
+};
+use crate::events::payload::{names, EventIdentity, Stamp, Visitor};
 use crate::events::usage_stats::{usage_meta, UsageFacts};
 use crate::net::http::{Method, Request, Transport, UreqTransport};
 use crate::net::retry::{send_with_retry, Interrupt};
@@ -83,7 +85,7 @@ pub(crate) struct Inner {
     opts: ClientOptions,
     logger: Logger,
     settings: ArcSwapOption<Snapshot>,
-    ident: EventIdentity,
+    ident: Arc<EventIdentity>,
     dispatcher: Arc<Dispatcher>,
     courier: Arc<Courier>,
     transport: Arc<dyn Transport>,
@@ -189,7 +191,7 @@ impl Client {
         let inner = Arc::new(Inner {
             logger,
             settings: ArcSwapOption::empty(),
-            ident,
+            ident: Arc::new(ident),
             dispatcher,
             courier,
             transport,
@@ -253,7 +255,19 @@ impl Client {
                 if !s.was_initialized_earlier {
                     let stamp = Stamp::now();
                     let body = inner.ident.sdk_init(stamp);
-                    inner.submit_single(names::SDK_INIT, body, None, None, false, "init", stamp, true);
+                    if inner.dispatcher.batching() {
+                        inner.enqueue(BatchItem::Ready(body));
+                    } else {
+                        let v = Visitor::default();
+                        inner.submit(Job::Single(single_event(
+                            &inner.ident,
+                            names::SDK_INIT,
+                            body,
+                            &v,
+                            "init",
+                            stamp,
+                        )));
+                    }
                 }
                 if let Some(acc) = &s.usage_stats_account_id {
                     if inner.passes_sampling(s, true) {
@@ -401,6 +415,58 @@ fn error_props(api: &str, template: &str, message: &str) -> Map<String, Value> {
     p
 }
 
+/// The visitor UUID of a call: known (a web UUID, or none), or derived from the user id when
+/// first needed (a SHA-1 that decisions without events need not pay for).
+#[derive(Debug, Clone)]
+enum CallUuid {
+    Known(Option<String>),
+    Derive,
+}
+
+impl CallUuid {
+    fn resolve(&self, ident: &EventIdentity, user_id: &str) -> Option<String> {
+        match self {
+            CallUuid::Known(u) => u.clone(),
+            CallUuid::Derive => ident.uuid_of(user_id),
+        }
+    }
+}
+
+/// Per-call identity: visitor UUID and session.
+struct Call {
+    uuid: CallUuid,
+    session_id: i64,
+}
+
+/// A single event with its official query and headers (§11.1).
+fn single_event(
+    ident: &EventIdentity,
+    name: &str,
+    body: Value,
+    v: &Visitor,
+    api: &'static str,
+    stamp: Stamp,
+) -> SingleEvent {
+    let (ua, ip) = (v.user_agent.as_deref(), v.ip_address.as_deref());
+    let mut headers = Vec::new();
+    if let Some(ua) = ua.map(str::trim).filter(|s| !s.is_empty()) {
+        headers.push(("X-Device-User-Agent".to_string(), ua.to_string()));
+    }
+    if let Some(ip) = ip.map(str::trim).filter(|s| !s.is_empty()) {
+        headers.push(("VWO-X-Forwarded-For".to_string(), ip.to_string()));
+    }
+    SingleEvent {
+        name: name.to_string(),
+        query: ident.event_query(name, ua, ip, None, stamp),
+        headers,
+        body,
+        // Single events sent for an API call clear the usage statistics once delivered.
+        clears_usage_stats: api != "init",
+        reports_retries: true,
+        api,
+    }
+}
+
 /// The decision core's window on this client: its storage connector, gateway and logger.
 struct ClientEnv<'a> {
     storage: Option<&'a Arc<dyn StorageConnector>>,
@@ -454,45 +520,43 @@ impl Inner {
         self.dispatcher.submit(job);
     }
 
-    fn enqueue(&self, event: Value) {
+    fn enqueue(&self, item: BatchItem) {
         if self.offline {
             return;
         }
-        self.dispatcher.enqueue(event);
+        self.dispatcher.enqueue(item);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn submit_single(
+    /// Queues a single user event (track, attribute, usage tracking, or an impression with a
+    /// gateway) whose payload `build` makes later, off the caller's thread. Batched when
+    /// batching is on and `batchable`.
+    fn submit_event(
         &self,
         name: &str,
-        body: Value,
-        ua: Option<&str>,
-        ip: Option<&str>,
-        clears: bool,
+        visitor: Visitor,
+        uuid: CallUuid,
         api: &'static str,
-        stamp: Stamp,
         batchable: bool,
+        build: impl FnOnce(&EventIdentity, &Visitor, Stamp) -> Value + Send + 'static,
     ) {
+        let stamp = Stamp::now();
+        let ident = Arc::clone(&self.ident);
+        let finish = move || {
+            let mut v = visitor;
+            v.uuid = uuid.resolve(&ident, &v.id);
+            (build(&ident, &v, stamp), v, ident)
+        };
         if batchable && self.dispatcher.batching() {
-            self.enqueue(body);
+            self.enqueue(BatchItem::Deferred(1, Box::new(move || vec![finish().0])));
             return;
         }
-        let mut headers = Vec::new();
-        if let Some(ua) = ua.map(str::trim).filter(|s| !s.is_empty()) {
-            headers.push(("X-Device-User-Agent".to_string(), ua.to_string()));
-        }
-        if let Some(ip) = ip.map(str::trim).filter(|s| !s.is_empty()) {
-            headers.push(("VWO-X-Forwarded-For".to_string(), ip.to_string()));
-        }
-        let query = self.ident.event_query(name, ua, ip, None, stamp);
-        self.submit(Job::Single(SingleEvent {
-            name: name.to_string(),
-            query,
-            headers,
-            body,
-            clears_usage_stats: clears,
-            reports_retries: true,
-            api,
+        let name = name.to_string();
+        self.submit(Job::Deferred(Deferred {
+            events: 1,
+            build: Box::new(move || {
+                let (body, v, ident) = finish();
+                Job::Single(single_event(&ident, &name, body, &v, api, stamp))
+            }),
         }));
     }
 
@@ -511,7 +575,7 @@ impl Inner {
     }
 
     /// Sends a debug event (never batched; sampled for the templates the settings sample).
-    fn send_debug(&self, mut props: Map<String, Value>, call: Option<&CallIdentity>) {
+    fn send_debug(&self, mut props: Map<String, Value>, call: Option<(&Call, &str)>) {
         let template = props.get("msg_t").and_then(Value::as_str).unwrap_or("").to_string();
         if SAMPLED_TEMPLATES.contains(&template.as_str()) {
             if let Some(s) = self.settings.load().as_deref() {
@@ -520,9 +584,15 @@ impl Inner {
                 }
             }
         }
-        if let Some(c) = call {
+        if let Some((c, user_id)) = call {
             if !props.contains_key("uuid") {
-                props.insert("uuid".into(), c.uuid.clone().map(Value::from).unwrap_or(Value::Null));
+                props.insert(
+                    "uuid".into(),
+                    c.uuid
+                        .resolve(&self.ident, user_id)
+                        .map(Value::from)
+                        .unwrap_or(Value::Null),
+                );
             }
             if !props.contains_key("sId") {
                 props.insert("sId".into(), Value::from(c.session_id));
@@ -532,23 +602,50 @@ impl Inner {
     }
 
     /// `EXECUTION_FAILED`: an ERROR line and a debug event.
-    fn api_failed(&self, api: &str, err: &str, call: Option<&CallIdentity>) {
+    fn api_failed(&self, api: &str, err: &str, call: Option<(&Call, &str)>) {
         let msg = format!("API - {api} failed to execute. Error:{err}");
         self.logger.error(&msg);
         self.send_debug(error_props(api, "EXECUTION_FAILED", &msg), call);
     }
 
-    /// The visitor UUID for a context (§7.2).
-    fn context_uuid(&self, s: &Snapshot, ctx: &UserContext) -> Result<Option<String>, String> {
+    /// The visitor UUID for a context (§7.2): the web UUID the id is, or one derived from
+    /// the id (on first use).
+    fn context_uuid(&self, s: &Snapshot, ctx: &UserContext) -> Result<CallUuid, String> {
         if s.is_web_connectivity_enabled {
             if identity::is_web_uuid(&ctx.id) {
-                return Ok(Some(ctx.id.clone()));
+                return Ok(CallUuid::Known(Some(ctx.id.clone())));
             }
             if ctx.use_id_for_web {
                 return Err("UUID passed in context is not a valid UUID".into());
             }
         }
-        Ok(self.ident.uuid_of(&ctx.id))
+        Ok(CallUuid::Derive)
+    }
+
+    /// Settings, UUID and alias resolution shared by the API calls. `Err` carries the
+    /// message of the failure, already logged and reported.
+    fn prepare<'c>(
+        &self,
+        api: &str,
+        ctx: &'c UserContext,
+    ) -> Result<(Arc<Snapshot>, Call, Cow<'c, UserContext>), ApiError> {
+        let session_id = ctx.session_id.unwrap_or_else(|| Stamp::now().now_s());
+        self.maybe_poll();
+        let Some(s) = self.settings.load_full() else {
+            self.logger.error("Settings are not valid. Failed schema validation");
+            self.api_failed(api, "Invalid Settings", None);
+            return Err(ApiError::NoSettings);
+        };
+        let uuid = self.context_uuid(&s, ctx).map_err(|e| {
+            self.api_failed(api, &e, None);
+            ApiError::InvalidArgument(e)
+        })?;
+        let call = Call { uuid, session_id };
+        let resolved = self.resolve_alias(ctx).map_err(|e| {
+            self.api_failed(api, &e, Some((&call, &ctx.id)));
+            ApiError::Failed(e)
+        })?;
+        Ok((s, call, resolved))
     }
 
     /// Resolves an alias to its user id when aliasing is on (§7.5).
@@ -570,39 +667,21 @@ impl Inner {
     }
 
     fn get_flag(&self, feature_key: &str, ctx: &UserContext) -> Flag {
-        let now_s = Stamp::now().now_s();
-        let session_id = ctx.session_id.unwrap_or(now_s);
         if self.is_closed() {
+            let session_id = ctx.session_id.unwrap_or_else(|| Stamp::now().now_s());
             return Flag::disabled(None, session_id, Reason::Error, Some("the client is closed".into()));
         }
-        self.maybe_poll();
-        let Some(s) = self.settings.load_full() else {
-            self.logger.error("Settings are not valid. Failed schema validation");
-            self.api_failed("getFlag", "Invalid Settings", None);
-            return Flag::disabled(None, session_id, Reason::Error, Some("no valid settings".into()));
-        };
-        let uuid = match self.context_uuid(&s, ctx) {
-            Ok(u) => u,
+        let (s, call, ctx) = match self.prepare("getFlag", ctx) {
+            Ok(x) => x,
             Err(e) => {
-                self.api_failed("getFlag", &e, None);
-                return Flag::disabled(None, session_id, Reason::Error, Some(e));
+                let session_id = ctx.session_id.unwrap_or_else(|| Stamp::now().now_s());
+                return Flag::disabled(None, session_id, Reason::Error, Some(e.to_string()));
             }
         };
         if ctx.invalid_bucketing_seed {
             self.logger.error(
                 "Invalid bucketingSeed passed, since it can only be a valid string. Removing it from context so that userId is used for decisioning.",
             );
-        }
-        let mut call = CallIdentity { uuid, session_id };
-        let ctx = match self.resolve_alias(ctx) {
-            Ok(c) => c,
-            Err(e) => {
-                self.api_failed("getFlag", &e, Some(&call));
-                return Flag::disabled(call.uuid, session_id, Reason::Error, Some(e));
-            }
-        };
-        if let Cow::Owned(c) = &ctx {
-            call.uuid = self.ident.uuid_of(&c.id);
         }
         let opts = EvalOptions {
             storage: self.opts.callbacks.storage.is_some(),
@@ -617,21 +696,17 @@ impl Inner {
             logger: &self.logger,
         };
         let d = decide::get_flag(&s, feature_key, &ctx, &mut env, opts);
-        let stamp = Stamp::now();
         for e in d.effects {
-            self.carry_out(e, &s, &ctx, &call, stamp);
+            self.carry_out(e, &s, &ctx, &call);
         }
-        Flag {
-            enabled: d.enabled,
-            variables: d.variables,
-            uuid: call.uuid,
-            session_id,
-            reason: d.reason,
-            error: d.error,
-        }
+        let uuid = match call.uuid {
+            CallUuid::Known(u) => FlagUuid::Ready(u),
+            CallUuid::Derive => FlagUuid::derive(self.ident.account_namespace, &ctx.id),
+        };
+        Flag::new(d.enabled, d.variables, uuid, call.session_id, d.reason, d.error)
     }
 
-    fn carry_out(&self, e: Effect, s: &Snapshot, ctx: &UserContext, call: &CallIdentity, stamp: Stamp) {
+    fn carry_out(&self, e: Effect, s: &Arc<Snapshot>, ctx: &UserContext, call: &Call) {
         match e {
             Effect::StorageWrite(rec) => {
                 if let Some(st) = &self.opts.callbacks.storage {
@@ -647,12 +722,18 @@ impl Inner {
                 }
             }
             Effect::Integration(payload) => self.call_integrations(&payload),
-            Effect::Debug(ev) => self.send_debug(ev.props, Some(call)),
-            Effect::Impressions(list) => self.report_impressions(&list, s, ctx, call, stamp),
+            Effect::Debug(ev) => self.send_debug(ev.props, Some((call, &ctx.id))),
+            Effect::Impressions(list) => self.report_impressions(list, s, ctx, call),
             Effect::UsageTracking => {
-                let body = self.ident.usage_tracking(ctx, call, stamp);
-                let (ua, ip) = (ctx.user_agent.as_deref(), ctx.ip_address.as_deref());
-                self.submit_single(names::TRACK_USAGE, body, ua, ip, true, "getFlag", stamp, true);
+                let v = Visitor::new(ctx, None, call.session_id);
+                self.submit_event(
+                    names::TRACK_USAGE,
+                    v,
+                    call.uuid.clone(),
+                    "getFlag",
+                    true,
+                    |ident, v, stamp| ident.usage_tracking(v, stamp),
+                );
             }
         }
     }
@@ -666,36 +747,66 @@ impl Inner {
         }
     }
 
-    fn report_impressions(
-        &self,
-        list: &[Impression],
-        s: &Snapshot,
-        ctx: &UserContext,
-        call: &CallIdentity,
-        stamp: Stamp,
-    ) {
-        let meta = self.courier.usage.get();
-        let events: Vec<Value> = list
-            .iter()
-            .map(|imp| self.ident.impression(imp, ctx, call, meta.as_deref(), stamp))
-            .collect();
+    /// Queues impressions; their payloads are built later, off the caller's thread.
+    fn report_impressions(&self, list: Vec<Impression>, s: &Arc<Snapshot>, ctx: &UserContext, call: &Call) {
+        let visitor = Visitor::new(ctx, None, call.session_id);
         if self.gateway.is_some() {
-            let (ua, ip) = (ctx.user_agent.as_deref(), ctx.ip_address.as_deref());
-            for ev in events {
-                self.submit_single(names::VARIATION_SHOWN, ev, ua, ip, true, "getFlag", stamp, false);
+            for imp in list {
+                self.submit_event(
+                    names::VARIATION_SHOWN,
+                    visitor.clone(),
+                    call.uuid.clone(),
+                    "getFlag",
+                    false,
+                    move |ident, v, stamp| ident.impression(&imp, v, None, stamp),
+                );
             }
-        } else if self.dispatcher.batching() {
-            for ev in events {
-                self.enqueue(ev);
-            }
-        } else {
-            self.submit(Job::Batch(crate::events::dispatcher::BatchJob {
-                events,
-                query: self.ident.batch_query(&s.account_id_str, &s.sdk_key),
-                sdk_key: s.sdk_key.clone(),
-                from_queue: false,
-            }));
+            return;
         }
+        let stamp = Stamp::now();
+        if self.dispatcher.batching() {
+            // One queue item per impression: the batch fills (and flushes) at exactly the
+            // same event as the official SDK's queue.
+            let v = Arc::new((visitor, call.uuid.clone()));
+            for imp in list {
+                let (ident, usage, v) = (Arc::clone(&self.ident), Arc::clone(&self.courier.usage), Arc::clone(&v));
+                self.enqueue(BatchItem::Deferred(
+                    1,
+                    Box::new(move || {
+                        let (visitor, uuid) = &*v;
+                        let mut visitor = visitor.clone();
+                        visitor.uuid = uuid.resolve(&ident, &visitor.id);
+                        vec![ident.impression(&imp, &visitor, usage.get().as_deref(), stamp)]
+                    }),
+                ));
+            }
+            return;
+        }
+        let (ident, usage, uuid) = (
+            Arc::clone(&self.ident),
+            Arc::clone(&self.courier.usage),
+            call.uuid.clone(),
+        );
+        let n = list.len();
+        let s = Arc::clone(s);
+        self.submit(Job::Deferred(Deferred {
+            events: n,
+            build: Box::new(move || {
+                let mut v = visitor;
+                v.uuid = uuid.resolve(&ident, &v.id);
+                let meta = usage.get();
+                let events = list
+                    .iter()
+                    .map(|imp| ident.impression(imp, &v, meta.as_deref(), stamp))
+                    .collect();
+                Job::Batch(BatchJob {
+                    events,
+                    query: ident.batch_query(&s.account_id_str, &s.sdk_key),
+                    sdk_key: s.sdk_key.clone(),
+                    from_queue: false,
+                })
+            }),
+        }));
     }
 
     fn track_event(
@@ -707,38 +818,29 @@ impl Inner {
         if self.is_closed() {
             return Err(ApiError::Closed);
         }
-        self.maybe_poll();
-        let Some(s) = self.settings.load_full() else {
-            self.logger.error("Settings are not valid. Failed schema validation");
-            self.api_failed("track_event", "Invalid Settings", None);
-            return Err(ApiError::NoSettings);
-        };
-        let now = Stamp::now();
-        let session_id = ctx.session_id.unwrap_or(now.now_s());
-        let uuid = self.context_uuid(&s, ctx).map_err(|e| {
-            self.api_failed("track_event", &e, None);
-            ApiError::InvalidArgument(e)
-        })?;
-        let mut call = CallIdentity { uuid, session_id };
-        let ctx = self.resolve_alias(ctx).map_err(|e| {
-            self.api_failed("track_event", &e, Some(&call));
-            ApiError::Failed(e)
-        })?;
-        if let Cow::Owned(c) = &ctx {
-            call.uuid = self.ident.uuid_of(&c.id);
-        }
+        let (s, call, ctx) = self.prepare("track_event", ctx)?;
         if !s.is_known_event(event_name) {
             let msg = format!(
                 "Event:{event_name} not found in any of the features' metrics, please ensure event API name is being used correctly"
             );
             self.logger.error(&msg);
-            self.send_debug(error_props("trackEvent", "EVENT_NOT_FOUND", &msg), Some(&call));
+            self.send_debug(
+                error_props("trackEvent", "EVENT_NOT_FOUND", &msg),
+                Some((&call, &ctx.id)),
+            );
             return Ok(false);
         }
-        let empty = Map::new();
-        let body = self.ident.track(event_name, &ctx, &call, props.unwrap_or(&empty), now);
-        let (ua, ip) = (ctx.user_agent.as_deref(), ctx.ip_address.as_deref());
-        self.submit_single(event_name, body, ua, ip, true, "track_event", now, true);
+        let props = props.cloned().unwrap_or_default();
+        let name = event_name.to_string();
+        let v = Visitor::new(&ctx, None, call.session_id);
+        self.submit_event(
+            event_name,
+            v,
+            call.uuid.clone(),
+            "track_event",
+            true,
+            move |ident, v, stamp| ident.track(&name, v, &props, stamp),
+        );
         let mut payload = Map::new();
         payload.insert("event_name".into(), Value::from(event_name));
         payload.insert("api".into(), Value::from("trackEvent"));
@@ -763,29 +865,18 @@ impl Inner {
             self.api_failed("set_attribute", &format!("TypeError: {m}"), None);
             return Err(ApiError::InvalidArgument(m));
         }
-        self.maybe_poll();
-        let Some(s) = self.settings.load_full() else {
-            self.logger.error("Settings are not valid. Failed schema validation");
-            self.api_failed("set_attribute", "Invalid Settings", None);
-            return Err(ApiError::NoSettings);
-        };
-        let now = Stamp::now();
-        let session_id = ctx.session_id.unwrap_or(now.now_s());
-        let uuid = self.context_uuid(&s, ctx).map_err(|e| {
-            self.api_failed("set_attribute", &e, None);
-            ApiError::InvalidArgument(e)
-        })?;
-        let mut call = CallIdentity { uuid, session_id };
-        let ctx = self.resolve_alias(ctx).map_err(|e| {
-            self.api_failed("set_attribute", &e, Some(&call));
-            ApiError::Failed(e)
-        })?;
-        if let Cow::Owned(c) = &ctx {
-            call.uuid = self.ident.uuid_of(&c.id);
-        }
-        let body = self.ident.attribute(&ctx, &call, attributes, &s.sdk_key, now);
-        let (ua, ip) = (ctx.user_agent.as_deref(), ctx.ip_address.as_deref());
-        self.submit_single(names::SYNC_VISITOR_PROP, body, ua, ip, true, "setAttribute", now, true);
+        let (s, call, ctx) = self.prepare("set_attribute", ctx)?;
+        let attrs = attributes.clone();
+        let sdk_key = s.sdk_key.clone();
+        let v = Visitor::new(&ctx, None, call.session_id);
+        self.submit_event(
+            names::SYNC_VISITOR_PROP,
+            v,
+            call.uuid.clone(),
+            "setAttribute",
+            true,
+            move |ident, v, stamp| ident.attribute(v, &attrs, &sdk_key, stamp),
+        );
         Ok(())
     }
 

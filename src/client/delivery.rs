@@ -144,6 +144,10 @@ pub fn debug_job(identity: &EventIdentity, props: Map<String, Value>, stamp: Sta
 impl Deliver for Courier {
     fn deliver(&self, job: &Job, interrupt: &dyn Interrupt) -> (Result<(), String>, Vec<Job>) {
         let logger = &self.logger;
+        if let Job::Deferred(_) = job {
+            // The dispatcher builds deferred jobs before delivery; nothing to send otherwise.
+            return (Err("an unbuilt event reached delivery".into()), Vec::new());
+        }
         let (url, headers, body) = match job {
             Job::Single(s) => {
                 let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
@@ -154,6 +158,7 @@ impl Deliver for Courier {
                     &s.body,
                 )
             }
+            Job::Deferred(_) => return (Err("an unbuilt event reached delivery".into()), Vec::new()),
             Job::Batch(b) => {
                 let headers = vec![
                     ("Authorization".to_string(), b.sdk_key.clone()),
@@ -234,13 +239,18 @@ impl Courier {
         headers: Vec<(String, String)>,
         interrupt: &dyn Interrupt,
     ) -> (Result<(), String>, Vec<Job>) {
-        let mut body = Map::new();
-        body.insert("ev".into(), Value::Array(b.events.clone()));
+        // `{"ev": [...]}` written straight from the events, without copying them into a map.
+        let mut body = Vec::with_capacity(512 * b.events.len() + 16);
+        body.extend_from_slice(b"{\"ev\":");
+        if serde_json::to_writer(&mut body, &b.events).is_err() {
+            return (Err("could not serialise the batch".into()), Vec::new());
+        }
+        body.push(b'}');
         let req = Request {
             method: Method::Post,
             url,
             headers,
-            body: Some(serde_json::to_vec(&Value::Object(body)).unwrap_or_default()),
+            body: Some(body),
             timeout: self.timeout,
         };
         let logger = &self.logger;

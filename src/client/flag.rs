@@ -2,10 +2,48 @@
 
 use std::sync::Arc;
 
+use once_cell::sync::OnceCell;
 use serde_json::Value;
+use uuid::Uuid;
 
-use crate::core::decide::Reason;
+use crate::core::decide::{identity, Reason};
 use crate::core::settings::Variable;
+
+/// The visitor UUID of a flag: known, or derived from the user id on first request.
+#[derive(Debug, Clone)]
+pub enum FlagUuid {
+    /// Known (a web UUID), or `None` when the call failed before deriving it.
+    Ready(Option<String>),
+    /// Derived from `id` under the account namespace when asked for.
+    Lazy {
+        /// Account namespace.
+        namespace: Uuid,
+        /// User id.
+        id: String,
+        /// The derived value, once computed.
+        cell: OnceCell<Option<String>>,
+    },
+}
+
+impl FlagUuid {
+    /// A UUID derived from `id` on first use.
+    pub fn derive(namespace: Uuid, id: &str) -> FlagUuid {
+        FlagUuid::Lazy {
+            namespace,
+            id: id.to_string(),
+            cell: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> Option<&str> {
+        match self {
+            FlagUuid::Ready(u) => u.as_deref(),
+            FlagUuid::Lazy { namespace, id, cell } => cell
+                .get_or_init(|| (!id.is_empty()).then(|| identity::visitor_uuid_in(namespace, id)))
+                .as_deref(),
+        }
+    }
+}
 
 /// A flag decision for one user.
 #[derive(Debug, Clone)]
@@ -14,32 +52,55 @@ pub struct Flag {
     pub enabled: bool,
     /// Variables of the served variation (empty when disabled).
     pub variables: Arc<Vec<Variable>>,
-    /// Visitor UUID used (`None` when the call failed before deriving it).
-    pub uuid: Option<String>,
     /// Session id used (unix seconds).
     pub session_id: i64,
     /// How the decision was reached.
     pub reason: Reason,
     /// What went wrong, when the flag is disabled because of an error.
     pub error: Option<String>,
+    uuid: FlagUuid,
 }
 
 impl Flag {
-    /// A disabled flag with no variables.
-    pub fn disabled(uuid: Option<String>, session_id: i64, reason: Reason, error: Option<String>) -> Flag {
+    /// A flag.
+    pub fn new(
+        enabled: bool,
+        variables: Arc<Vec<Variable>>,
+        uuid: FlagUuid,
+        session_id: i64,
+        reason: Reason,
+        error: Option<String>,
+    ) -> Flag {
         Flag {
-            enabled: false,
-            variables: Arc::new(Vec::new()),
-            uuid,
+            enabled,
+            variables,
             session_id,
             reason,
             error,
+            uuid,
         }
+    }
+
+    /// A disabled flag with no variables.
+    pub fn disabled(uuid: Option<String>, session_id: i64, reason: Reason, error: Option<String>) -> Flag {
+        Flag::new(
+            false,
+            Arc::new(Vec::new()),
+            FlagUuid::Ready(uuid),
+            session_id,
+            reason,
+            error,
+        )
     }
 
     /// `is_enabled()`.
     pub fn is_enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// `get_uuid()`: the visitor UUID used (`None` when the call failed before deriving it).
+    pub fn uuid(&self) -> Option<&str> {
+        self.uuid.get()
     }
 
     /// The raw value of the variable `key`, if the served variation has it.

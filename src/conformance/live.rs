@@ -161,7 +161,7 @@ pub fn replay_live(cases: &Value, proxy_url: &str, drain: &mut dyn FnMut() -> Ve
                 let fk = call.get("feature_key").and_then(Value::as_str).unwrap_or("");
                 rec.insert("feature_key".into(), json!(fk));
                 let f = client.get_flag_json(fk, &ctx_json);
-                json!({"is_enabled": f.enabled, "variables": f.variables_json(), "uuid": f.uuid,
+                json!({"is_enabled": f.enabled, "variables": f.variables_json(), "uuid": f.uuid(),
                        "session_id": norm.value("sessionId", &json!(f.session_id), false)})
             }
             "track_event" => {

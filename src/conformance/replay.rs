@@ -8,7 +8,7 @@ use super::normalize::Normalizer;
 use crate::core::decide::{self, identity, DecisionEnv, Effect, EvalOptions, StorageRead, UserContext};
 use crate::core::python;
 use crate::core::settings::Snapshot;
-use crate::events::payload::{batch_body, CallIdentity, EventIdentity, Stamp};
+use crate::events::payload::{batch_body, EventIdentity, Stamp, Visitor};
 use crate::events::usage_stats::{usage_meta, UsageFacts};
 
 /// An in-memory storage connector that logs every read and write, like the kit's.
@@ -167,10 +167,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
                             }
                             Ok(uuid) => {
                                 let d = decide::get_flag(s, fk, &ctx, &mut storage, eval_opts);
-                                let call_id = CallIdentity {
-                                    uuid: uuid.clone(),
-                                    session_id,
-                                };
+                                let visitor = Visitor::new(&ctx, uuid.clone(), session_id);
                                 for e in &d.effects {
                                     match e {
                                         Effect::StorageWrite(m) => storage.set(m),
@@ -182,7 +179,7 @@ pub fn replay_core(s: &Snapshot, cases: &Value) -> Value {
                                             let meta = (!vwo_meta.is_empty()).then_some(&vwo_meta);
                                             let evs = list
                                                 .iter()
-                                                .map(|imp| ident.impression(imp, &ctx, &call_id, meta, stamp))
+                                                .map(|imp| ident.impression(imp, &visitor, meta, stamp))
                                                 .collect();
                                             requests.push(batch_request(&ident, s, batch_body(evs)));
                                         }

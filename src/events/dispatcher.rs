@@ -1,9 +1,16 @@
-//! Event dispatch: a bounded queue, a fixed pool of worker threads, batching by size and
-//! time, flush with a deadline, and a shutdown that delivers or reports everything.
+//! Event dispatch: a bounded queue, a collector that coalesces, a fixed pool of worker
+//! threads, batching by size and time, flush with a deadline, and a shutdown that delivers
+//! or reports everything.
 //!
-//! With threading disabled nothing here starts a thread: each job is delivered in the
-//! caller's thread, and batches flush when they fill up, when their interval has passed at
-//! the next enqueue, or on `flush`.
+//! Callers only push jobs (their payloads may still be unbuilt: [`Job::Deferred`]). A
+//! collector thread wakes when the inbox turns non-empty, lingers a moment so that a burst
+//! becomes one request, builds the payloads, merges the impression batches of many
+//! `get_flag` calls into one batch request, and hands the requests to the workers. So a
+//! decision never waits for JSON building, a wake-up or the network.
+//!
+//! With threading disabled nothing here starts a thread: each job is built and delivered in
+//! the caller's thread, and batches flush when they fill up, when their interval has passed
+//! at the next enqueue, or on `flush`.
 //!
 //! Nothing is dropped silently: every event that cannot be delivered (queue full, retries
 //! exhausted, client closed) goes to [`Deliver::dropped`] with the reason.
@@ -18,13 +25,37 @@ use serde_json::Value;
 
 use crate::net::retry::Interrupt;
 
+/// How long the collector waits for more jobs after the first one arrives.
+const LINGER: Duration = Duration::from_millis(2);
+/// Most events merged into one impression batch request.
+const MAX_MERGED_EVENTS: usize = 500;
+
 /// One request's worth of events.
-#[derive(Debug, Clone)]
 pub enum Job {
     /// A single event POSTed to `/events/t`.
     Single(SingleEvent),
     /// A batch POSTed to `/server-side/batch-events-v2`.
     Batch(BatchJob),
+    /// A job whose payloads are built later, off the caller's thread.
+    Deferred(Deferred),
+}
+
+/// A job built on demand.
+pub struct Deferred {
+    /// Events the job will carry.
+    pub events: usize,
+    /// Builds the job.
+    pub build: Box<dyn FnOnce() -> Job + Send>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Single(s) => write!(f, "Single({})", s.name),
+            Job::Batch(b) => write!(f, "Batch({} events)", b.events.len()),
+            Job::Deferred(d) => write!(f, "Deferred({} events)", d.events),
+        }
+    }
 }
 
 impl Job {
@@ -33,6 +64,7 @@ impl Job {
         match self {
             Job::Single(_) => 1,
             Job::Batch(b) => b.events.len(),
+            Job::Deferred(d) => d.events,
         }
     }
 
@@ -41,11 +73,20 @@ impl Job {
         self.len() == 0
     }
 
+    /// Builds a deferred job (others are returned as they are).
+    pub fn resolve(self) -> Job {
+        match self {
+            Job::Deferred(d) => (d.build)().resolve(),
+            other => other,
+        }
+    }
+
     /// The events carried, for reporting.
     pub fn events(&self) -> Vec<Value> {
         match self {
             Job::Single(s) => vec![s.body.clone()],
             Job::Batch(b) => b.events.clone(),
+            Job::Deferred(_) => Vec::new(),
         }
     }
 }
@@ -81,6 +122,23 @@ pub struct BatchJob {
     pub sdk_key: String,
     /// Whether it comes from the batching queue (its outcome goes to the flush callback).
     pub from_queue: bool,
+}
+
+/// An item of the batching queue: a payload, or payloads still to be built.
+pub enum BatchItem {
+    /// A built payload.
+    Ready(Value),
+    /// `count` payloads built on demand.
+    Deferred(usize, Box<dyn FnOnce() -> Vec<Value> + Send>),
+}
+
+impl BatchItem {
+    fn len(&self) -> usize {
+        match self {
+            BatchItem::Ready(_) => 1,
+            BatchItem::Deferred(n, _) => *n,
+        }
+    }
 }
 
 /// The sending side, implemented by the client.
@@ -196,15 +254,27 @@ impl Pending {
     }
 }
 
+/// Jobs waiting for the collector.
+#[derive(Default)]
+struct Inbox {
+    jobs: Vec<Job>,
+    /// Drain now, without lingering (flush, close).
+    urgent: bool,
+    /// The collector should exit once the inbox is empty.
+    stop: bool,
+}
+
 struct Threads {
     tx: Option<Sender<Job>>,
     workers: Vec<JoinHandle<()>>,
+    collector: Option<JoinHandle<()>>,
     timer: Option<JoinHandle<()>>,
     pid: u32,
 }
 
 struct Batch {
-    events: Vec<Value>,
+    items: Vec<BatchItem>,
+    events: usize,
     last_flush: Instant,
 }
 
@@ -225,6 +295,8 @@ pub struct Dispatcher {
     courier: Arc<dyn Deliver>,
     cfg: DispatchConfig,
     threads: Mutex<Threads>,
+    inbox: Mutex<Inbox>,
+    inbox_cv: Condvar,
     pending: Arc<Pending>,
     /// Delivery counters.
     pub stats: Arc<Stats>,
@@ -243,15 +315,19 @@ impl Dispatcher {
             threads: Mutex::new(Threads {
                 tx: None,
                 workers: Vec::new(),
+                collector: None,
                 timer: None,
                 pid: std::process::id(),
             }),
+            inbox: Mutex::new(Inbox::default()),
+            inbox_cv: Condvar::new(),
             pending: Arc::new(Pending::default()),
             stats: Arc::new(Stats::default()),
             shutdown: Arc::new(Shutdown::default()),
             closed: AtomicBool::new(false),
             batch: Mutex::new(Batch {
-                events: Vec::new(),
+                items: Vec::new(),
+                events: 0,
                 last_flush: Instant::now(),
             }),
             batch_template: Mutex::new(None),
@@ -275,7 +351,7 @@ impl Dispatcher {
 
     /// Events queued, in flight or waiting in the batch.
     pub fn pending(&self) -> usize {
-        *lock(&self.pending.count) + lock(&self.batch).events.len()
+        *lock(&self.pending.count) + lock(&self.batch).events
     }
 
     /// Submits a job for delivery.
@@ -294,78 +370,103 @@ impl Dispatcher {
             return;
         }
         if !self.cfg.threaded {
-            self.run_job(job);
+            self.run_job(job.resolve());
             return;
         }
-        let tx = self.ensure_threads();
-        if let Some(tx) = tx {
-            if let Err(e) = tx.send(job) {
-                self.pending.sub(n);
-                self.drop_job(e.into_inner(), "the event queue is closed");
-            }
-        } else {
+        if !self.ensure_threads() {
             self.pending.sub(n);
-            self.drop_job(job, "the event workers could not be started");
+            self.drop_job(job, "the event threads could not be started");
+            return;
+        }
+        let was_empty = {
+            let mut inbox = lock(&self.inbox);
+            inbox.jobs.push(job);
+            inbox.jobs.len() == 1
+        };
+        if was_empty {
+            self.inbox_cv.notify_one();
         }
     }
 
-    /// Adds one event to the batch; flushes when the batch is full (or, without threads,
-    /// when the batch interval has passed).
-    pub fn enqueue(self: &Arc<Self>, event: Value) {
+    /// Adds events to the batch; flushes when the batch is full (or, without threads, when
+    /// the batch interval has passed).
+    pub fn enqueue(self: &Arc<Self>, item: BatchItem) {
+        let n = item.len();
+        if n == 0 {
+            return;
+        }
         if self.closed.load(Ordering::Acquire) {
-            self.courier
-                .dropped(Job::Batch(self.batch_job(vec![event])), "the client is closed");
-            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            self.drop_items(vec![item], "the client is closed");
             return;
         }
         let Some((per_request, interval)) = self.cfg.batch else {
             return;
         };
-        if self.cfg.threaded {
-            self.ensure_threads();
+        if self.cfg.threaded && !self.ensure_threads() {
+            self.drop_items(vec![item], "the event threads could not be started");
+            return;
         }
         let ready = {
             let mut b = lock(&self.batch);
-            if b.events.len() >= self.cfg.capacity {
+            if b.events + n > self.cfg.capacity {
                 drop(b);
-                self.courier
-                    .dropped(Job::Batch(self.batch_job(vec![event])), "the event queue is full");
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                self.drop_items(vec![item], "the event queue is full");
                 return;
             }
-            b.events.push(event);
+            b.items.push(item);
+            b.events += n;
             let due = !self.cfg.threaded && b.last_flush.elapsed() >= interval;
-            if b.events.len() >= per_request || due {
+            if b.events >= per_request || due {
                 b.last_flush = Instant::now();
-                Some(std::mem::take(&mut b.events))
+                b.events = 0;
+                Some(std::mem::take(&mut b.items))
             } else {
                 None
             }
         };
-        if let Some(events) = ready {
-            self.submit(Job::Batch(self.batch_job(events)));
+        if let Some(items) = ready {
+            self.submit(self.batch_job(items));
         }
     }
 
-    fn batch_job(&self, events: Vec<Value>) -> BatchJob {
+    fn batch_job(&self, items: Vec<BatchItem>) -> Job {
         let (query, sdk_key) = lock(&self.batch_template).clone().unwrap_or_default();
-        BatchJob {
+        let events = items.iter().map(BatchItem::len).sum();
+        Job::Deferred(Deferred {
             events,
-            query,
-            sdk_key,
-            from_queue: true,
-        }
+            build: Box::new(move || {
+                let mut evs = Vec::with_capacity(events);
+                for it in items {
+                    match it {
+                        BatchItem::Ready(v) => evs.push(v),
+                        BatchItem::Deferred(_, f) => evs.extend(f()),
+                    }
+                }
+                Job::Batch(BatchJob {
+                    events: evs,
+                    query,
+                    sdk_key,
+                    from_queue: true,
+                })
+            }),
+        })
+    }
+
+    fn drop_items(&self, items: Vec<BatchItem>, reason: &str) {
+        let job = self.batch_job(items).resolve();
+        self.drop_job(job, reason);
     }
 
     /// Sends the batch now (if any).
     pub fn flush_batch(self: &Arc<Self>) {
-        let events = {
+        let items = {
             let mut b = lock(&self.batch);
             b.last_flush = Instant::now();
-            std::mem::take(&mut b.events)
+            b.events = 0;
+            std::mem::take(&mut b.items)
         };
-        if !events.is_empty() {
-            self.submit(Job::Batch(self.batch_job(events)));
+        if !items.is_empty() {
+            self.submit(self.batch_job(items));
         }
     }
 
@@ -374,59 +475,65 @@ impl Dispatcher {
     pub fn flush(self: &Arc<Self>, timeout: Duration) -> bool {
         let dropped_before = self.stats.dropped.load(Ordering::Acquire);
         self.flush_batch();
+        self.hurry();
         let drained = self.pending.wait_zero(Instant::now() + timeout);
         drained && self.stats.dropped.load(Ordering::Acquire) == dropped_before
+    }
+
+    /// Asks the collector to drain now instead of lingering.
+    fn hurry(&self) {
+        lock(&self.inbox).urgent = true;
+        self.inbox_cv.notify_one();
     }
 
     /// Stops accepting events, delivers what is pending within `timeout`, interrupts
     /// back-off waits, reports what is left, and joins every thread. Idempotent.
     pub fn close(self: &Arc<Self>, timeout: Duration) -> CloseReport {
-        let delivered_all = if self.closed.swap(true, Ordering::AcqRel) {
+        let delivered_all = if self.closed.load(Ordering::Acquire) {
             self.pending() == 0
         } else {
             // Let the batch go out before refusing new events.
-            let events = std::mem::take(&mut lock(&self.batch).events);
-            if !events.is_empty() {
-                let n = events.len();
-                self.pending.add(n);
-                let job = Job::Batch(self.batch_job(events));
-                if self.cfg.threaded {
-                    match lock(&self.threads).tx.clone() {
-                        Some(tx) => {
-                            if let Err(e) = tx.send(job) {
-                                self.pending.sub(n);
-                                self.drop_job(e.into_inner(), "the event queue is closed");
-                            }
-                        }
-                        None => {
-                            self.pending.sub(n);
-                            self.drop_job(job, "the event workers are not running");
-                        }
-                    }
-                } else {
-                    self.run_job(job);
-                }
-            }
+            self.flush_batch();
+            self.closed.store(true, Ordering::Release);
+            self.hurry();
             self.pending.wait_zero(Instant::now() + timeout)
         };
         self.shutdown.signal();
-        let (workers, timer) = {
+        {
+            let mut inbox = lock(&self.inbox);
+            inbox.stop = true;
+            inbox.urgent = true;
+        }
+        self.inbox_cv.notify_all();
+        let (collector, workers, timer) = {
             let mut t = lock(&self.threads);
-            t.tx = None;
             let same_process = t.pid == std::process::id();
+            let c = t.collector.take();
             let w = std::mem::take(&mut t.workers);
             let tm = t.timer.take();
             if same_process {
-                (w, tm)
+                (c, w, tm)
             } else {
-                (Vec::new(), None)
+                (None, Vec::new(), None)
             }
         };
+        // The collector hands what it still holds to the workers, then closes their channel.
+        if let Some(h) = collector {
+            let _ = h.join();
+        }
+        lock(&self.threads).tx = None;
         for h in workers {
             let _ = h.join();
         }
         if let Some(h) = timer {
             let _ = h.join();
+        }
+        // Anything left (threads that could not run) is reported, not lost.
+        let leftovers = std::mem::take(&mut lock(&self.inbox).jobs);
+        for job in leftovers {
+            let n = job.len();
+            self.drop_job(job, "the client closed before the event could be sent");
+            self.pending.sub(n);
         }
         CloseReport {
             delivered_all,
@@ -435,6 +542,7 @@ impl Dispatcher {
     }
 
     fn drop_job(&self, job: Job, reason: &str) {
+        let job = job.resolve();
         self.stats.dropped.fetch_add(job.len() as u64, Ordering::Relaxed);
         self.courier.dropped(job, reason);
     }
@@ -459,9 +567,53 @@ impl Dispatcher {
         }
     }
 
-    /// Starts the workers (and the batch timer) on first use, and again in a forked child,
-    /// whose copy of the parent's threads does not exist.
-    fn ensure_threads(self: &Arc<Self>) -> Option<Sender<Job>> {
+    /// The collector: waits for jobs, lingers, builds payloads, merges impression batches,
+    /// and feeds the workers. Exits when told to stop and the inbox is empty.
+    fn collect(self: &Arc<Self>, tx: Sender<Job>) {
+        // Double-buffered: the inbox keeps the capacity of the previous round, so callers
+        // push without reallocating (and without page faults from regrowing buffers).
+        let mut jobs: Vec<Job> = Vec::with_capacity(256);
+        loop {
+            {
+                let mut inbox = lock(&self.inbox);
+                while inbox.jobs.is_empty() && !inbox.stop {
+                    inbox = match self.inbox_cv.wait(inbox) {
+                        Ok(g) => g,
+                        Err(p) => p.into_inner(),
+                    };
+                }
+                if inbox.jobs.is_empty() && inbox.stop {
+                    return;
+                }
+                if !inbox.urgent {
+                    let until = Instant::now() + LINGER;
+                    while !inbox.urgent && !inbox.stop {
+                        let now = Instant::now();
+                        if now >= until {
+                            break;
+                        }
+                        inbox = match self.inbox_cv.wait_timeout(inbox, until - now) {
+                            Ok((g, _)) => g,
+                            Err(p) => p.into_inner().0,
+                        };
+                    }
+                }
+                inbox.urgent = false;
+                std::mem::swap(&mut inbox.jobs, &mut jobs);
+            }
+            for job in merge(jobs.drain(..).map(Job::resolve).collect()) {
+                let n = job.len();
+                if let Err(e) = tx.send(job) {
+                    self.pending.sub(n);
+                    self.drop_job(e.into_inner(), "the event workers stopped");
+                }
+            }
+        }
+    }
+
+    /// Starts the collector, the workers (and the batch timer) on first use, and again in a
+    /// forked child, whose copy of the parent's threads does not exist.
+    fn ensure_threads(self: &Arc<Self>) -> bool {
         let mut t = lock(&self.threads);
         let pid = std::process::id();
         if t.pid != pid {
@@ -470,51 +622,94 @@ impl Dispatcher {
             t.pid = pid;
             t.tx = None;
             t.workers.clear();
+            t.collector = None;
             t.timer = None;
             *lock(&self.pending.count) = 0;
-            lock(&self.batch).events.clear();
+            *lock(&self.inbox) = Inbox::default();
+            let mut b = lock(&self.batch);
+            b.items.clear();
+            b.events = 0;
         }
-        if t.tx.is_none() && !self.closed.load(Ordering::Acquire) {
-            let (tx, rx) = crossbeam_channel::unbounded::<Job>();
-            for i in 0..self.cfg.workers.max(1) {
-                let me = Arc::downgrade(self);
-                let rx: Receiver<Job> = rx.clone();
-                let h = std::thread::Builder::new()
-                    .name(format!("vwo-fme-worker-{i}"))
-                    .spawn(move || {
-                        while let Ok(job) = rx.recv() {
-                            let Some(d) = me.upgrade() else { break };
-                            d.run_job(job);
+        if t.tx.is_some() {
+            return true;
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+        for i in 0..self.cfg.workers.max(1) {
+            let me = Arc::downgrade(self);
+            let rx: Receiver<Job> = rx.clone();
+            let h = std::thread::Builder::new()
+                .name(format!("vwo-fme-worker-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        let Some(d) = me.upgrade() else { break };
+                        d.run_job(job);
+                    }
+                });
+            match h {
+                Ok(h) => t.workers.push(h),
+                Err(_) => break,
+            }
+        }
+        if t.workers.is_empty() {
+            return false;
+        }
+        let me = Arc::clone(self);
+        let ctx = tx.clone();
+        match std::thread::Builder::new()
+            .name("vwo-fme-collect".into())
+            .spawn(move || me.collect(ctx))
+        {
+            Ok(h) => t.collector = Some(h),
+            Err(_) => return false,
+        }
+        if let Some((_, interval)) = self.cfg.batch {
+            let me = Arc::downgrade(self);
+            let shutdown = Arc::clone(&self.shutdown);
+            t.timer = std::thread::Builder::new()
+                .name("vwo-fme-batch-timer".into())
+                .spawn(move || loop {
+                    if !shutdown.wait(interval) {
+                        break;
+                    }
+                    match me.upgrade() {
+                        Some(d) => d.flush_batch(),
+                        None => break,
+                    }
+                })
+                .ok();
+        }
+        t.tx = Some(tx);
+        true
+    }
+}
+
+/// Merges consecutive impression batches that go to the same place into requests of at
+/// most [`MAX_MERGED_EVENTS`] events; other jobs keep their order.
+fn merge(jobs: Vec<Job>) -> Vec<Job> {
+    let mut out: Vec<Job> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if let Job::Batch(b) = &job {
+            if !b.from_queue {
+                if let Some(Job::Batch(last)) = out.last_mut() {
+                    if !last.from_queue
+                        && last.query == b.query
+                        && last.sdk_key == b.sdk_key
+                        && last.events.len() + b.events.len() <= MAX_MERGED_EVENTS
+                    {
+                        if let Job::Batch(b) = job {
+                            last.events.extend(b.events);
                         }
-                    });
-                match h {
-                    Ok(h) => t.workers.push(h),
-                    Err(_) => break,
+                        continue;
+                    }
                 }
             }
-            if t.workers.is_empty() {
-                return None;
-            }
-            if let Some((_, interval)) = self.cfg.batch {
-                let me = Arc::downgrade(self);
-                let shutdown = Arc::clone(&self.shutdown);
-                t.timer = std::thread::Builder::new()
-                    .name("vwo-fme-batch-timer".into())
-                    .spawn(move || loop {
-                        if !shutdown.wait(interval) {
-                            break;
-                        }
-                        match me.upgrade() {
-                            Some(d) => d.flush_batch(),
-                            None => break,
-                        }
-                    })
-                    .ok();
-            }
-            t.tx = Some(tx);
         }
-        t.tx.clone()
+        out.push(job);
     }
+    out
 }
 
 #[cfg(test)]
@@ -633,13 +828,13 @@ mod tests {
             },
         );
         for i in 0..25 {
-            d.enqueue(json!({"i": i}));
+            d.enqueue(BatchItem::Ready(json!({"i": i})));
         }
         assert!(d.flush(Duration::from_secs(5)));
         let mut sizes = lock(&p.delivered).clone();
         sizes.sort();
         assert_eq!(sizes, vec![5, 10, 10]);
-        d.enqueue(json!({"late": true}));
+        d.enqueue(BatchItem::Ready(json!({"late": true})));
         let r = d.close(Duration::from_secs(5));
         assert!(r.delivered_all);
         assert_eq!(lock(&p.delivered).iter().sum::<usize>(), 26);
@@ -657,7 +852,7 @@ mod tests {
                 batch: Some((100, Duration::from_millis(50))),
             },
         );
-        d.enqueue(json!({}));
+        d.enqueue(BatchItem::Ready(json!({})));
         let deadline = Instant::now() + Duration::from_secs(5);
         while lock(&p.delivered).is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
@@ -721,9 +916,9 @@ mod tests {
                 batch: Some((2, Duration::from_secs(3600))),
             },
         );
-        d.enqueue(json!(1));
+        d.enqueue(BatchItem::Ready(json!(1)));
         assert!(lock(&p.delivered).is_empty());
-        d.enqueue(json!(2));
+        d.enqueue(BatchItem::Ready(json!(2)));
         assert_eq!(*lock(&p.delivered), vec![2]);
         assert!(lock(&d.threads).workers.is_empty());
         assert!(d.flush(Duration::from_millis(1)));

@@ -8,6 +8,42 @@ use uuid::Uuid;
 use crate::core::decide::identity;
 use crate::core::decide::{Impression, UserContext};
 
+/// Who an event is about: what the payload builders need from the user context and the call,
+/// copied out so events can be built later on another thread.
+#[derive(Debug, Clone, Default)]
+pub struct Visitor {
+    /// User id.
+    pub id: String,
+    /// `user_agent`.
+    pub user_agent: Option<String>,
+    /// `ip_address`.
+    pub ip_address: Option<String>,
+    /// The `post_segmentation_variables` present in the custom variables, with their values.
+    pub post_segmentation: Vec<(String, Value)>,
+    /// Context visitor UUID (`None` when it could not be derived).
+    pub uuid: Option<String>,
+    /// Session id (unix seconds; 0 means "use the event time").
+    pub session_id: i64,
+}
+
+impl Visitor {
+    /// Copies what events need from a context.
+    pub fn new(ctx: &UserContext, uuid: Option<String>, session_id: i64) -> Visitor {
+        Visitor {
+            id: ctx.id.clone(),
+            user_agent: ctx.user_agent.clone(),
+            ip_address: ctx.ip_address.clone(),
+            post_segmentation: ctx
+                .post_segmentation_variables
+                .iter()
+                .filter_map(|k| ctx.custom_variables.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+            uuid,
+            session_id,
+        }
+    }
+}
+
 /// The SDK identity this engine reports in events (decisions.md: its own name and version).
 pub const SDK_NAME: &str = "vwo-fme-rust-sdk";
 /// The version reported with [`SDK_NAME`].
@@ -57,10 +93,24 @@ impl Stamp {
     }
 }
 
-/// A uniform random number in `[0, 1)` from the OS-seeded UUIDv4 generator (no extra
-/// dependency for a value that only needs to differ between requests).
+thread_local! {
+    /// xorshift64* state, seeded once per thread from the OS (via a UUIDv4).
+    static RNG: std::cell::Cell<u64> = std::cell::Cell::new({
+        let seed = u64::from_le_bytes(Uuid::new_v4().as_bytes()[..8].try_into().unwrap_or([7; 8]));
+        seed | 1
+    });
+}
+
+/// A uniform random number in `[0, 1)` (cache busting and sampling; not for secrets).
 pub fn random_unit() -> f64 {
-    let bits = u64::from_le_bytes(Uuid::new_v4().as_bytes()[..8].try_into().unwrap_or([0; 8]));
+    let bits = RNG.with(|r| {
+        let mut x = r.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        r.set(x);
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    });
     (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
@@ -152,20 +202,20 @@ impl EventIdentity {
 
     /// A per-user event skeleton: the context's session and visitor UUID replace the
     /// defaults (`get_track_user_payload_data` and friends).
-    fn user_base(&self, ctx: &UserContext, call: &CallIdentity, event_name: &str, stamp: Stamp) -> Map<String, Value> {
-        let own = self.uuid_of(&ctx.id);
+    fn user_base(&self, v: &Visitor, event_name: &str, stamp: Stamp) -> Map<String, Value> {
+        let own = self.uuid_of(&v.id);
         let mut d = self.base(
             own.as_deref(),
             event_name,
-            ctx.user_agent.as_deref(),
-            ctx.ip_address.as_deref(),
+            v.user_agent.as_deref(),
+            v.ip_address.as_deref(),
             false,
             stamp,
         );
-        if call.session_id != 0 {
-            d.insert("sessionId".into(), Value::from(call.session_id));
+        if v.session_id != 0 {
+            d.insert("sessionId".into(), Value::from(v.session_id));
         }
-        if let Some(u) = call.uuid.as_deref().filter(|u| !u.is_empty()) {
+        if let Some(u) = v.uuid.as_deref().filter(|u| !u.is_empty()) {
             d.insert("msgId".into(), Value::from(format!("{u}-{}", stamp.now_ms)));
             d.insert("visId".into(), Value::from(u));
         }
@@ -176,23 +226,22 @@ impl EventIdentity {
     pub fn impression(
         &self,
         imp: &Impression,
-        ctx: &UserContext,
-        call: &CallIdentity,
+        v: &Visitor,
         vwo_meta: Option<&Map<String, Value>>,
         stamp: Stamp,
     ) -> Value {
         let mut d = if imp.is_holdout() {
-            let own = self.uuid_of(&ctx.id);
+            let own = self.uuid_of(&v.id);
             self.base(
                 own.as_deref(),
                 names::VARIATION_SHOWN,
-                ctx.user_agent.as_deref(),
-                ctx.ip_address.as_deref(),
+                v.user_agent.as_deref(),
+                v.ip_address.as_deref(),
                 false,
                 stamp,
             )
         } else {
-            self.user_base(ctx, call, names::VARIATION_SHOWN, stamp)
+            self.user_base(v, names::VARIATION_SHOWN, stamp)
         };
         let props = event_props(&mut d);
         props.insert("id".into(), imp.campaign_id.clone());
@@ -205,12 +254,10 @@ impl EventIdentity {
                 props.insert("vwoMeta".into(), Value::Object(meta.clone()));
             }
             let vp = visitor_props(&mut d);
-            for k in &ctx.post_segmentation_variables {
-                if let Some(v) = ctx.custom_variables.get(k) {
-                    vp.insert(k.clone(), v.clone());
-                }
+            for (k, val) in &v.post_segmentation {
+                vp.insert(k.clone(), val.clone());
             }
-            if let Some(ip) = ctx.ip_address.as_deref().filter(|ip| !ip.is_empty()) {
+            if let Some(ip) = v.ip_address.as_deref().filter(|ip| !ip.is_empty()) {
                 vp.insert("ip".into(), Value::from(ip));
             }
         }
@@ -218,21 +265,14 @@ impl EventIdentity {
     }
 
     /// A custom event from `track_event` (§11.4).
-    pub fn track(
-        &self,
-        event_name: &str,
-        ctx: &UserContext,
-        call: &CallIdentity,
-        properties: &Map<String, Value>,
-        stamp: Stamp,
-    ) -> Value {
-        let mut d = self.user_base(ctx, call, event_name, stamp);
+    pub fn track(&self, event_name: &str, v: &Visitor, properties: &Map<String, Value>, stamp: Stamp) -> Value {
+        let mut d = self.user_base(v, event_name, stamp);
         let props = event_props(&mut d);
         props.insert("isCustomEvent".into(), Value::Bool(true));
         props.insert("variation".into(), Value::from(1));
         props.insert("id".into(), Value::from(1));
-        for (k, v) in properties {
-            props.insert(k.clone(), v.clone());
+        for (k, val) in properties {
+            props.insert(k.clone(), val.clone());
         }
         wrap(d)
     }
@@ -241,26 +281,25 @@ impl EventIdentity {
     /// settings' key, which the official SDK puts in `vwo_fs_environment`.
     pub fn attribute(
         &self,
-        ctx: &UserContext,
-        call: &CallIdentity,
+        v: &Visitor,
         attributes: &Map<String, Value>,
         settings_sdk_key: &str,
         stamp: Stamp,
     ) -> Value {
-        let mut d = self.user_base(ctx, call, names::SYNC_VISITOR_PROP, stamp);
+        let mut d = self.user_base(v, names::SYNC_VISITOR_PROP, stamp);
         let props = event_props(&mut d);
         props.insert("isCustomEvent".into(), Value::Bool(true));
         props.insert("vwo_fs_environment".into(), Value::from(settings_sdk_key));
         let vp = visitor_props(&mut d);
-        for (k, v) in attributes {
-            vp.insert(k.clone(), v.clone());
+        for (k, val) in attributes {
+            vp.insert(k.clone(), val.clone());
         }
         wrap(d)
     }
 
     /// A `vwo_feTrackUsage` event (§11.6).
-    pub fn usage_tracking(&self, ctx: &UserContext, call: &CallIdentity, stamp: Stamp) -> Value {
-        wrap(self.user_base(ctx, call, names::TRACK_USAGE, stamp))
+    pub fn usage_tracking(&self, v: &Visitor, stamp: Stamp) -> Value {
+        wrap(self.user_base(v, names::TRACK_USAGE, stamp))
     }
 
     /// The `vwo_fmeSdkInit` event (§11.7).
@@ -375,15 +414,6 @@ impl EventIdentity {
             ("sv".into(), self.sdk_version.clone()),
         ]
     }
-}
-
-/// Per-call identity of the user: the context's visitor UUID and session id.
-#[derive(Debug, Clone, Default)]
-pub struct CallIdentity {
-    /// Visitor UUID (web UUID, derived UUID, or `None` when it could not be derived).
-    pub uuid: Option<String>,
-    /// Session id (unix seconds).
-    pub session_id: i64,
 }
 
 fn event_props(d: &mut Map<String, Value>) -> &mut Map<String, Value> {
