@@ -27,6 +27,7 @@ test-rust:
 
 bench:
 	$(CARGO) bench --bench core
+	$(CARGO) bench --bench client
 
 clean:
 	$(CARGO) clean

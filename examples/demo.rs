@@ -3,7 +3,7 @@
 //! Run: `cargo run --release --example demo [-- path/to/settings.json]`
 
 use serde_json::json;
-use vwo_fme::core::decide::{self, EvalOptions, NoEnv, UserContext};
+use vwo_fme::core::decide::{self, EvalOptions, NoEnv, Reason, UserContext};
 use vwo_fme::core::settings;
 
 fn main() {
@@ -33,11 +33,13 @@ fn main() {
         );
         for f in &snapshot.features {
             let d = decide::get_flag(&snapshot, &f.key, &ctx, &mut NoEnv, EvalOptions::default());
-            let served = d
-                .experiment
-                .or(d.rollout)
-                .map(|r| snapshot.variation(r).name.clone())
-                .unwrap_or_else(|| format!("{:?}", d.reason));
+            let served = match (d.experiment.or(d.rollout), d.reason) {
+                (Some(r), _) => snapshot.variation(r).name.clone(),
+                (None, Reason::Holdout | Reason::StoredHoldout) => "(in holdout)".into(),
+                (None, Reason::FeatureNotFound) => "(no such flag)".into(),
+                (None, Reason::Error) => format!("(error: {})", d.error.as_deref().unwrap_or("?")),
+                (None, _) => "(not targeted)".into(),
+            };
             let vars: Vec<String> = d.variables.iter().map(|v| format!("{}={}", v.key, v.value)).collect();
             println!(
                 "  {:<20} {:<4} {:<16} {}",
