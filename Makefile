@@ -1,22 +1,30 @@
 # vwo-fme: one command for the demo, one for every test.
 #   make demo   decisions for a handful of users on examples/settings.json, offline
 #   make test   formatting, lints and every test suite
+#
+# Each part of the project adds its own targets in mk/*.mk and appends its test target to
+# TEST_TARGETS (and its install steps to .ci/setup.d/).
 
 CARGO ?= cargo
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: all build demo test test-rust lint bench clean
+TEST_TARGETS := lint test-rust abi-symbols
+LIB_DIR := target/release
+
+.PHONY: all build lib demo test test-rust lint bench header abi-symbols clean
 
 all: build
 
 build:
 	$(CARGO) build --release
 
+# The shared and static libraries and the vwo-fme binary.
+lib:
+	$(CARGO) build --release --lib --bins
+
 demo:
 	$(CARGO) run --quiet --release --example demo
-
-test: lint test-rust
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,9 +33,23 @@ lint:
 test-rust:
 	$(CARGO) test --release -- --nocapture
 
+# Regenerate include/vwo_fme.h from src/ffi (tests fail while it is stale).
+header:
+	VWO_WRITE_HEADER=1 $(CARGO) build --release --lib
+
+# Only vwo_* symbols may be exported by the shared library.
+abi-symbols: lib
+	@bad=$$(nm -D --defined-only $(LIB_DIR)/libvwo_fme.so | awk '{print $$3}' | grep -v '^vwo_' || true); \
+	if [ -n "$$bad" ]; then echo "non-vwo_ symbols exported:"; echo "$$bad"; exit 1; fi; \
+	echo "exported symbols: $$(nm -D --defined-only $(LIB_DIR)/libvwo_fme.so | wc -l), all vwo_*"
+
 bench:
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench client
 
 clean:
 	$(CARGO) clean
+
+-include mk/*.mk
+
+test: $(TEST_TARGETS)

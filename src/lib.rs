@@ -11,4 +11,5 @@ pub mod client;
 pub mod conformance;
 pub mod core;
 pub mod events;
+pub mod ffi;
 pub mod net;

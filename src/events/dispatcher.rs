@@ -25,6 +25,16 @@ use serde_json::Value;
 
 use crate::net::retry::Interrupt;
 
+thread_local! {
+    /// Set on the dispatcher's own threads: a callback running there (flush callback, log
+    /// sink) that calls back into the client must not wait for, or join, its own thread.
+    static ON_DISPATCH_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn on_dispatch_thread() -> bool {
+    ON_DISPATCH_THREAD.with(|f| f.get())
+}
+
 /// How long the collector waits for more jobs after the first one arrives.
 const LINGER: Duration = Duration::from_millis(2);
 /// Most events merged into one impression batch request.
@@ -476,6 +486,8 @@ impl Dispatcher {
         let dropped_before = self.stats.dropped.load(Ordering::Acquire);
         self.flush_batch();
         self.hurry();
+        // From a callback on a dispatch thread, waiting would wait for that thread itself.
+        let timeout = if on_dispatch_thread() { Duration::ZERO } else { timeout };
         let drained = self.pending.wait_zero(Instant::now() + timeout);
         drained && self.stats.dropped.load(Ordering::Acquire) == dropped_before
     }
@@ -496,6 +508,7 @@ impl Dispatcher {
             self.flush_batch();
             self.closed.store(true, Ordering::Release);
             self.hurry();
+            let timeout = if on_dispatch_thread() { Duration::ZERO } else { timeout };
             self.pending.wait_zero(Instant::now() + timeout)
         };
         self.shutdown.signal();
@@ -507,7 +520,9 @@ impl Dispatcher {
         self.inbox_cv.notify_all();
         let (collector, workers, timer) = {
             let mut t = lock(&self.threads);
-            let same_process = t.pid == std::process::id();
+            // Threads cannot join themselves: closed from one of them (a callback), the
+            // threads wind down on their own once signalled.
+            let same_process = t.pid == std::process::id() && !on_dispatch_thread();
             let c = t.collector.take();
             let w = std::mem::take(&mut t.workers);
             let tm = t.timer.take();
@@ -643,6 +658,7 @@ impl Dispatcher {
             let h = std::thread::Builder::new()
                 .name(format!("vwo-fme-worker-{i}"))
                 .spawn(move || {
+                    ON_DISPATCH_THREAD.with(|f| f.set(true));
                     while let Ok(job) = rx.recv() {
                         let Some(d) = me.upgrade() else { break };
                         d.run_job(job);
