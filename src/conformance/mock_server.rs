@@ -114,6 +114,8 @@ struct Shared {
     script: Mutex<Option<Arc<Script>>>,
     stop: AtomicBool,
     jsonl: Mutex<Option<std::fs::File>>,
+    /// Open connections, shut down when the server stops (so keep-alive clients notice).
+    conns: Mutex<Vec<TcpStream>>,
 }
 
 /// The server. Stops when dropped.
@@ -134,6 +136,7 @@ impl MockServer {
             script: Mutex::new(None),
             stop: AtomicBool::new(false),
             jsonl: Mutex::new(None),
+            conns: Mutex::new(Vec::new()),
         });
         let s = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
@@ -144,6 +147,9 @@ impl MockServer {
                         break;
                     }
                     let Ok(conn) = conn else { continue };
+                    if let Ok(c) = conn.try_clone() {
+                        s.conns.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+                    }
                     let s2 = Arc::clone(&s);
                     let _ = std::thread::Builder::new()
                         .name("mock-vwo-conn".into())
@@ -211,6 +217,9 @@ impl Drop for MockServer {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
         let _ = TcpStream::connect(self.addr);
+        for c in self.shared.conns.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            let _ = c.shutdown(NetShutdown::Both);
+        }
         if let Some(h) = self.accept.take() {
             let _ = h.join();
         }
