@@ -8,6 +8,7 @@ import ctypes
 import enum
 import json
 import os
+import threading
 import time
 import weakref
 from ctypes import byref, c_int32, c_void_p
@@ -47,6 +48,20 @@ def _json_default(o: Any) -> Any:
 
 
 _encode = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
+
+try:  # the C encoder, made once (JSONEncoder.encode builds one per call)
+    from json.encoder import c_make_encoder as _c_make_encoder  # type: ignore[attr-defined]
+    from json.encoder import encode_basestring_ascii as _esc
+
+    _c_encoder = _c_make_encoder(None, _json_default, _esc, None, ":", ",", False, False, True)
+
+    def _encode_fast(o: Any, _enc=_c_encoder, _join="".join) -> bytes:
+        return _join(_enc(o, 0)).encode("ascii")
+
+except (ImportError, TypeError):  # pragma: no cover - pure-Python json
+
+    def _encode_fast(o: Any) -> bytes:
+        return _encode(o).encode("utf-8")
 
 
 def _options_default(o: Any) -> Any:
@@ -99,6 +114,55 @@ class _InitError(Exception):
     pass
 
 
+_get_flag = lib.vwo_get_flag
+_get_flag_ctx = lib.vwo_get_flag_ctx
+_context_new = lib.vwo_context_new
+
+#: Parsed contexts kept per thread, keyed by their JSON: a user's context is usually
+#: evaluated for several flags in a row (one request), and a handle skips the JSON parse.
+CONTEXT_CACHE_SIZE = 32
+
+
+class _ContextCache(dict):
+    """JSON bytes -> ``vwo_context`` handle (0: seen once, not parsed yet), for one thread
+    only, so no handle is freed while another thread uses it. A context gets a handle the
+    second time it is seen (a first sighting goes through the plain JSON call, so users seen
+    once cost nothing extra). Oldest entries go first; all are freed with the thread."""
+
+    __slots__ = ("out", "ref")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = c_void_p()  # this thread's flag out-parameter, and a reference to it
+        self.ref = byref(self.out)
+
+    def __del__(self, _free=lib.vwo_context_free):
+        for h in self.values():
+            if h:
+                try:
+                    _free(h)
+                except Exception:
+                    pass
+        self.clear()
+
+    def handle(self, ctx: bytes, seen: Optional[int], _new=_context_new, _free=lib.vwo_context_free) -> int:
+        """A handle for a context not in the cache with one (0 when none is made now)."""
+        h = 0
+        if seen is not None:  # second sighting: parse once, reuse from now on
+            p = c_void_p()
+            if _new(ctx, byref(p)) == VWO_OK and p.value:
+                h = p.value
+            del self[ctx]
+        if len(self) >= CONTEXT_CACHE_SIZE:
+            old = self.pop(next(iter(self)))
+            if old:
+                _free(old)
+        self[ctx] = h
+        return h
+
+
+_tls = threading.local()
+
 _live_clients: "weakref.WeakSet[VWOClient]" = weakref.WeakSet()
 
 
@@ -122,23 +186,12 @@ class GetFlag:
     It holds the library's flag handle (released when the object is collected) and reads
     from it on demand; it stays valid after the client is closed."""
 
-    __slots__ = ("_h", "_enabled", "_vars", "_session", "_uuid", "__weakref__")
+    __slots__ = ("_h", "_enabled", "_vars")
 
     def __init__(self, handle: Optional[int]):
         self._h = handle
         self._enabled: Optional[bool] = None
         self._vars: Optional[List[Dict[str, Any]]] = None
-        self._session: Optional[int] = None
-        self._uuid: Any = False  # False: not read yet
-
-    @classmethod
-    def _disabled(cls, session_id: Any, uuid: Optional[str] = None) -> "GetFlag":
-        f = cls(None)
-        f._enabled = False
-        f._vars = []
-        f._session = session_id
-        f._uuid = uuid
-        return f
 
     def __del__(self, _free=lib.vwo_flag_free):
         h = self._h
@@ -152,7 +205,7 @@ class GetFlag:
     def is_enabled(self) -> bool:
         e = self._enabled
         if e is None:
-            e = self._enabled = bool(lib.vwo_flag_is_enabled(self._h))
+            e = self._enabled = lib.vwo_flag_is_enabled(self._h) == 1
         return e
 
     def _variables(self) -> List[Dict[str, Any]]:
@@ -179,28 +232,45 @@ class GetFlag:
         return default_value
 
     def get_uuid(self) -> Optional[str]:
-        u = self._uuid
-        if u is False:
-            raw = lib.vwo_flag_uuid(self._h)
-            u = self._uuid = raw.decode() if raw else None
-        return u
+        """The VWO visitor UUID used for the decision (``None`` when the call failed before
+        deriving it)."""
+        raw = lib.vwo_flag_uuid(self._h)
+        return raw.decode() if raw else None
 
     def get_session_id(self) -> int:
-        s = self._session
-        if s is None:
-            s = self._session = int(lib.vwo_flag_session_id(self._h))
-        return s
+        return int(lib.vwo_flag_session_id(self._h))
 
     @property
     def reason(self) -> str:
         """How the decision was reached (extension): ``evaluated``, ``stored_experiment``,
         ``stored_holdout``, ``holdout``, ``feature_not_found`` or ``error``."""
-        if self._h is None:
-            return "error"
         return _native.REASONS.get(lib.vwo_flag_reason(self._h), "error")
 
     def __repr__(self) -> str:
         return "GetFlag(is_enabled=%r, variables=%d)" % (self.is_enabled(), len(self._variables()))
+
+
+class _DisabledFlag(GetFlag):
+    """A disabled flag made by the binding itself (the call never reached the library)."""
+
+    __slots__ = ("_session", "_uuid")
+
+    def __init__(self, session_id: Any, uuid: Optional[str] = None):
+        super().__init__(None)
+        self._enabled = False
+        self._vars = []
+        self._session = session_id
+        self._uuid = uuid
+
+    def get_uuid(self) -> Optional[str]:
+        return self._uuid
+
+    def get_session_id(self) -> Any:
+        return self._session
+
+    @property
+    def reason(self) -> str:
+        return "error"
 
 
 def _now_s() -> int:
@@ -296,6 +366,39 @@ class VWOClient:
         problems: they give a disabled flag and a log line."""
         if self._closed:
             raise self._closed_error("get_flag")
+        # Fast path: a plain dict with a string id, a string key.
+        if type(context) is dict and type(feature_key) is str and type(context.get("id")) is str:
+            try:
+                ctx = _encode_fast(context)
+            except Exception:
+                pass
+            else:
+                try:
+                    cache = _tls.contexts
+                except AttributeError:
+                    cache = _tls.contexts = _ContextCache()
+                h = cache.get(ctx)
+                if not h:
+                    h = cache.handle(ctx, h)
+                out = cache.out
+                if h:
+                    st = _get_flag_ctx(self._h, feature_key.encode("utf-8"), h, cache.ref)
+                else:
+                    st = _get_flag(self._h, feature_key.encode("utf-8"), ctx, cache.ref)
+                if st:
+                    return self._flag_status(st, out)
+                return GetFlag(out.value)
+        return self._get_flag_slow(feature_key, context)
+
+    def _flag_status(self, st: int, out: c_void_p) -> GetFlag:
+        if st == VWO_ERR_CLOSED:
+            GetFlag(out.value)  # freed at once
+            raise self._closed_error("get_flag")
+        if st not in _LOGGED_BY_LIBRARY:
+            self._failed("getFlag", _native.last_error())
+        return GetFlag(out.value)
+
+    def _get_flag_slow(self, feature_key: Any, context: Any) -> GetFlag:
         problem = _valid_context(context)
         if problem is None and not isinstance(feature_key, str):
             problem = "TypeError: featureKey should be a string"
@@ -307,15 +410,11 @@ class VWOClient:
         if problem is not None:
             self._failed("getFlag", problem)
             session = context.get("session_id") if isinstance(context, Mapping) else None
-            return GetFlag._disabled(session if session is not None else _now_s())
+            return _DisabledFlag(session if session is not None else _now_s())
         out = c_void_p()
-        st = lib.vwo_get_flag(self._h, feature_key.encode("utf-8"), ctx, byref(out))
+        st = _get_flag(self._h, feature_key.encode("utf-8"), ctx, byref(out))
         if st:
-            if st == VWO_ERR_CLOSED:
-                GetFlag(out.value)  # freed at once
-                raise self._closed_error("get_flag")
-            if st not in _LOGGED_BY_LIBRARY:
-                self._failed("getFlag", _native.last_error())
+            return self._flag_status(st, out)
         return GetFlag(out.value)
 
     def track_event(
