@@ -89,7 +89,20 @@ class BuildPyWithNative(build_py):
         dst = os.path.join(dst_dir, LIB)
         shutil.copyfile(src, dst)
         os.chmod(dst, 0o755)
+        _strip_debug_info(dst)
         print("vwo-fme: packaged %s" % src, flush=True)
+
+
+def _strip_debug_info(path):
+    """The release profile keeps line tables (for backtraces); the packaged copy does not
+    need them (30 MB -> 6 MB). Best effort: skipped without `strip` or with VWO_FME_NO_STRIP."""
+    strip = shutil.which("strip")
+    if strip is None or os.environ.get("VWO_FME_NO_STRIP") or sys.platform == "darwin":
+        return
+    try:
+        subprocess.check_call([strip, "--strip-debug", path])
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("vwo-fme: strip failed (%s); packaging the library as built" % e, flush=True)
 
 
 class BinaryDistribution(Distribution):

@@ -16,6 +16,7 @@ import datetime
 import itertools
 import json
 import logging
+import os
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -141,6 +142,16 @@ class Host:
 _hosts: Dict[int, Host] = {}
 _ids = itertools.count(1)
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    # Another thread of the parent may have held the registry lock at fork time.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def register(host: Host) -> int:
