@@ -137,7 +137,8 @@ def bench_native(name, n, warmup):
                                "proxy_url": server.url})
         res["events"] = measure(client.get_flag, calls, n, warmup)
         # Every call a user never seen before: no parsed-context reuse at all.
-        unique = [(fk, dict(ctx, id="%s-u%d" % (ctx["id"], i))) for i, (fk, ctx) in enumerate(calls * (n // len(calls) + 1))]
+        many = calls * (n // len(calls) + 1)
+        unique = [(fk, dict(ctx, id="%s-u%d" % (ctx["id"], i))) for i, (fk, ctx) in enumerate(many)]
         res["unique"] = measure(client.get_flag, unique[:n], n, 0)
         delivered = client.flush_events(timeout=60)
         client.close()

@@ -53,7 +53,7 @@ class MockServer:
         data = self._partial + self._f.read()
         lines = data.split("\n")
         self._partial = lines.pop()  # an incomplete last line waits for the next call
-        return [json.loads(l) for l in lines if l.strip()]
+        return [json.loads(line) for line in lines if line.strip()]
 
     def wait_for(self, n: int, timeout: float = 10.0) -> list:
         got = []

@@ -8,7 +8,6 @@ import logging
 import socket
 import threading
 
-import pytest
 
 from vwo_fme import StorageConnector, init
 from conftest import FIXTURES

@@ -46,7 +46,7 @@ def test_eight_threads_share_one_client_and_each_gets_its_own_answers():
         def worker(t):
             try:
                 barrier.wait()
-                for rep in range(3):
+                for _rep in range(3):
                     for i, u in enumerate(users):
                         if i % 8 != t:
                             continue

@@ -17,7 +17,6 @@ import gzip
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
 

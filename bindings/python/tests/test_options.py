@@ -7,7 +7,6 @@ import copy
 import json
 import time
 
-import pytest
 
 from vwo_fme import init
 from conftest import EXAMPLE_SETTINGS, FIXTURES

@@ -55,12 +55,12 @@ try:  # the C encoder, made once (JSONEncoder.encode builds one per call)
 
     _c_encoder = _c_make_encoder(None, _json_default, _esc, None, ":", ",", False, False, True)
 
-    def _encode_fast(o: Any, _enc=_c_encoder, _join="".join) -> bytes:
+    def _encode_fast(o: Any, _enc: Any = _c_encoder, _join: Any = "".join) -> bytes:
         return _join(_enc(o, 0)).encode("ascii")
 
 except (ImportError, TypeError):  # pragma: no cover - pure-Python json
 
-    def _encode_fast(o: Any) -> bytes:
+    def _encode_fast(o: Any, _enc: Any = None, _join: Any = None) -> bytes:
         return _encode(o).encode("utf-8")
 
 
@@ -81,7 +81,9 @@ def _translate_options(options: Mapping[str, Any]) -> Tuple[bytes, _callbacks.Ho
     """Official-SDK options -> (options JSON for ``vwo_client_new``, callbacks host)."""
     opts = dict(options)
     storage = opts.get("storage")
-    if storage is not None and not (callable(getattr(storage, "get", None)) and callable(getattr(storage, "set", None))):
+    if storage is not None and not (
+        callable(getattr(storage, "get", None)) and callable(getattr(storage, "set", None))
+    ):
         storage = None
     integ = opts.get("integrations")
     callback = None
@@ -92,7 +94,7 @@ def _translate_options(options: Mapping[str, Any]) -> Tuple[bytes, _callbacks.Ho
     if callback is not None and not callable(callback):
         callback = None
     logger = opts.get("logger")
-    router = _callbacks.LogRouter(logger if isinstance(logger, Mapping) else None)
+    router = _callbacks.LogRouter(dict(logger) if isinstance(logger, Mapping) else None)
     if isinstance(logger, Mapping):
         opts["logger"] = {k: logger[k] for k in _KEEP_LOGGER_KEYS if k in logger}
     flush = None
@@ -297,7 +299,9 @@ class VWOClient:
         if options is None:
             options = {}
         if not isinstance(options, Mapping):
-            raise _InitError("VWO initialization failed. Error: options must be a dict, got %s" % type(options).__name__)
+            raise _InitError(
+                "VWO initialization failed. Error: options must be a dict, got %s" % type(options).__name__
+            )
         self.options: Dict[str, Any] = dict(options)
         self._h: Optional[int] = None
         self._closed = False
@@ -504,7 +508,9 @@ class VWOClient:
             raise self._closed_error("flush_events")
         return st == VWO_OK and bool(delivered.value)
 
-    def update_settings(self, settings: Optional[Union[Dict[str, Any], str]] = None, is_via_webhook: bool = True) -> None:
+    def update_settings(
+        self, settings: Optional[Union[Dict[str, Any], str]] = None, is_via_webhook: bool = True
+    ) -> None:
         """Installs ``settings`` (validated first) or, when ``None`` / ``{}``, fetches them
         (from the webhook endpoint when ``is_via_webhook``). On failure the current settings
         stay and an error is logged."""
@@ -532,6 +538,7 @@ class VWOClient:
         if self._closed:
             raise self._closed_error("set_alias")
         api = "setAlias"
+        user_id: Any
         if isinstance(user_id_or_context, str):
             user_id = user_id_or_context
         elif isinstance(user_id_or_context, Mapping):
