@@ -137,15 +137,17 @@ def _child(conn, inherited_client_options):
 _inherited = None
 
 
-def test_client_works_in_a_forked_child(mock_server):
+def test_client_works_in_a_forked_child(mock_server, capfd):
     global _inherited
     server = mock_server(FIXTURES / "settings" / "s1_rollout_only.json")
     o = {"sdk_key": S1["sdkKey"], "account_id": S1["accountId"], "proxy_url": server.url}
     _inherited = init(o)
     assert _inherited is not None
     try:
-        # the parent's threads are running (an event is in flight) when the child is forked
+        # the parent's worker threads exist when the child is forked (idle: an HTTP request in
+        # flight at fork time shares its keep-alive connection with the child, see README)
         _inherited.get_flag("rollout_basic", {"id": "parent-user"})
+        assert _inherited.flush_events(timeout=10) is True
         ctx = multiprocessing.get_context("fork")
         parent_conn, child_conn = ctx.Pipe()
         p = ctx.Process(target=_child, args=(child_conn, o))
@@ -168,6 +170,8 @@ def test_client_works_in_a_forked_child(mock_server):
         tracked = [r for r in reqs if r["path"].endswith("/events/t")
                    and dict(r["query"]).get("en") == "rollout_basic_conversion"]
         assert len(tracked) == 2  # one from the inherited client, one from the fresh one
+        # the child was told that the inherited client's settings are not polled there
+        assert "created before fork()" in capfd.readouterr().out
     finally:
         _inherited.close()
         _inherited = None

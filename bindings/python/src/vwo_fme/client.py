@@ -181,6 +181,26 @@ def _close_all_at_exit() -> None:
 atexit.register(_close_all_at_exit)
 
 
+def _after_fork_in_child() -> None:
+    # The library restarts its event threads in a child at the first event, but not the
+    # settings poller (see README, "Processes"): say so once, at fork time.
+    for c in list(_live_clients):
+        try:
+            if c._polls and not c._closed:
+                c._router.emit(
+                    4,
+                    "vwo_fme: this VWO client was created before fork(); it keeps deciding and sending "
+                    "events in this process (pid %d), but its settings are no longer polled here. "
+                    "Create clients after fork (gunicorn post_fork, multiprocessing initializer)." % os.getpid(),
+                )
+        except Exception:
+            pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class GetFlag:
     """The result of ``get_flag``: ``is_enabled()``, ``get_variables()``,
     ``get_variable(key, default=None)``, ``get_uuid()``, ``get_session_id()``.
@@ -306,7 +326,13 @@ class VWOClient:
         self._h: Optional[int] = None
         self._closed = False
         self._close_result: Optional[bool] = None
-        self._pid = os.getpid()
+        threading_opt = self.options.get("threading")
+        # Whether the library runs a settings poller thread for this client.
+        self._polls = (
+            not self.options.get("offline")
+            and (self.options.get("settings") is None or self.options.get("poll_interval") is not None)
+            and not (isinstance(threading_opt, Mapping) and "enabled" in threading_opt and not threading_opt["enabled"])
+        )
         text, host = _translate_options(self.options)
         self._router = host.router
         ud = _callbacks.register(host)
