@@ -270,3 +270,21 @@ def test_flush_callback_exception_is_logged(mock_server, capfd):
         c.get_flag("new_checkout", {"id": "alice"})
         assert c.flush_events() is True
     assert "flush_callback raised ZeroDivisionError: oops" in capfd.readouterr().out
+
+
+def test_ansi_colours_on_console_and_per_level_transports(capfd):
+    t = PerLevel("error")
+    with init(opts(logger={"level": "error", "isAnsiColorEnabled": True})) as c:
+        c.get_flag("rollout_basic", {"id": 1})
+    assert "\x1b[" in capfd.readouterr().out
+    with init(opts(logger={"isAnsiColorEnabled": True, "transport": t})) as c:
+        c.get_flag("rollout_basic", {"id": 1})
+    line = t.lines[0][1]
+    assert line.startswith("\x1b[31m[ERROR] VWO-SDK \x1b[0m"), repr(line)
+
+
+def test_date_time_format_for_per_level_transports():
+    t = PerLevel("error")
+    with init(opts(logger={"transport": t, "dateTimeFormat": lambda: "NOW"})) as c:
+        c.get_flag("rollout_basic", {"id": 1})
+    assert t.lines[0][1].startswith("[ERROR] VWO-SDK NOW API - getFlag failed")
