@@ -1,7 +1,8 @@
 """Conformance: the 14 shared case files replayed through vwo_fme (threading disabled,
 `proxy_url` to the project's loopback mock server, python_compat on since the oracle is the
 official Python SDK 1.65.0) and compared with the official SDK's recorded results: every
-result, every storage read and write, every integrations payload, and every HTTP request.
+result, every storage read and write, every integrations payload, every HTTP request, and
+(with batching) every flush_callback invocation (error, number of events).
 
 Allowed request differences (shared/spec/decisions.md, as tests/conformance_live.rs): the SDK
 name/version; time and random values (normalised); N1 (no request for an empty impression
@@ -296,6 +297,9 @@ def test_case_file_matches_the_official_sdk(name, tmp_path):
         er, ar = expected_requests(e["requests"]), actual_requests(a["requests"])
         diff(er, ar, p + ".requests", out)
         compared["requests"] += len(er)
+    if "flush_callback_log" in expected:  # batching: the flush callback saw the same batches
+        diff(expected["flush_callback_log"], actual["flush_callback_log"], name + ".flush_callback_log", out)
+        compared["flush_callbacks"] = len(expected["flush_callback_log"])
     print("%s: %d calls, compared %s, %d differences" % (name, len(ec), compared, len(out)))
     for d in out[:8]:
         print("   %s\n      expected: %r\n      actual:   %r" % d)
