@@ -14,7 +14,7 @@ $(PY):
 	$(PYTHON) -m venv $(PY_VENV)
 
 python-venv: $(PY)
-	@$(PY) -c 'import pytest, setuptools, wheel' 2>/dev/null || $(PY) -m pip install --quiet pytest setuptools wheel
+	$(PY) -m pip install --quiet pytest "setuptools>=77" wheel
 
 python-install: lib python-venv
 	$(PY) -m pip install --quiet --force-reinstall --no-deps ./bindings/python

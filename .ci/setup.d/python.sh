@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Python binding: a python3 (>= 3.8) with venv and pip. Idempotent: installs only what is
+# Python binding: a python3 (>= 3.9) with venv and pip. Idempotent: installs only what is
 # missing. pytest, setuptools and wheel go into the venv that `make test-python` creates.
 set -euo pipefail
 
@@ -15,5 +15,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}"
 fi
-python3 -c 'import sys; assert sys.version_info >= (3, 8), sys.version'
+python3 -c 'import sys; assert sys.version_info >= (3, 9), sys.version'
 echo "python: $(python3 --version)"
