@@ -132,3 +132,14 @@ def test_quickstart_runs_offline():
     assert r.returncode == 0, r.stderr
     assert "alice  new_checkout enabled=True" in r.stdout
     assert "track purchase -> {'purchase': True}" in r.stdout
+
+
+def test_the_readme_quick_start_block_runs(monkeypatch, capsys):
+    text = (REPO / "bindings" / "python" / "README.md").read_text()
+    section = text[text.index("## Quick start"):]
+    code = section[section.index("```python") + len("```python"):]
+    code = code[: code.index("```")]
+    monkeypatch.chdir(REPO)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "True Checkout" in out and "{'purchase': True}" in out
