@@ -288,3 +288,32 @@ def test_date_time_format_for_per_level_transports():
     with init(opts(logger={"transport": t, "dateTimeFormat": lambda: "NOW"})) as c:
         c.get_flag("rollout_basic", {"id": 1})
     assert t.lines[0][1].startswith("[ERROR] VWO-SDK NOW API - getFlag failed")
+
+
+def test_callbacks_may_call_back_into_the_client():
+    """An integrations callback evaluating other users (re-entrant get_flag on the same
+    thread) while the outer call holds a parsed context: nothing is freed under it."""
+    from vwo_fme import client as client_module
+
+    box = {}
+    inner = []
+    untouched = []
+
+    def cb(props):
+        c = box["c"]
+        if props.get("api") == "getFlag" and props["userId"].startswith("outer"):
+            before = dict(client_module._tls.contexts)
+            for i in range(40):
+                for _ in range(2):
+                    inner.append(c.get_flag("rollout_basic", {"id": "inner-%d" % i}).get_variable("int_var"))
+            # the outer call's parsed context (and every other one) is still there, unfreed
+            untouched.append(dict(client_module._tls.contexts) == before)
+
+    with init(opts(integrations={"callback": cb})) as c:
+        box["c"] = c
+        for i in range(40):
+            for _ in range(3):
+                f = c.get_flag("rollout_basic", {"id": "outer-%d" % i})
+                assert f.get_variable("int_var") == 10 and f.get_uuid() is not None
+    assert len(inner) == 40 * 3 * 80 and set(inner) == {10}
+    assert untouched and all(untouched)

@@ -131,12 +131,16 @@ class _ContextCache(dict):
     second time it is seen (a first sighting goes through the plain JSON call, so users seen
     once cost nothing extra). Oldest entries go first; all are freed with the thread."""
 
-    __slots__ = ("out", "ref")
+    __slots__ = ("out", "ref", "busy")
 
     def __init__(self) -> None:
         super().__init__()
         self.out = c_void_p()  # this thread's flag out-parameter, and a reference to it
         self.ref = byref(self.out)
+        # True while this thread is inside a get_flag that uses the cache: a callback (or a
+        # signal handler) calling get_flag again on this thread must not evict, and so free,
+        # the handle the outer call is using.
+        self.busy = False
 
     def __del__(self, _free=lib.vwo_context_free):
         for h in self.values():
@@ -407,17 +411,26 @@ class VWOClient:
                     cache = _tls.contexts
                 except AttributeError:
                     cache = _tls.contexts = _ContextCache()
-                h = cache.get(ctx)
-                if not h:
-                    h = cache.handle(ctx, h)
-                out = cache.out
-                if h:
-                    st = _get_flag_ctx(self._h, feature_key.encode("utf-8"), h, cache.ref)
-                else:
-                    st = _get_flag(self._h, feature_key.encode("utf-8"), ctx, cache.ref)
+                if cache.busy:  # re-entered from a callback: no cache
+                    out = c_void_p()
+                    st = _get_flag(self._h, feature_key.encode("utf-8"), ctx, byref(out))
+                    return self._flag_status(st, out) if st else GetFlag(out.value)
+                cache.busy = True
+                try:
+                    h = cache.get(ctx)
+                    if not h:
+                        h = cache.handle(ctx, h)
+                    out = cache.out
+                    if h:
+                        st = _get_flag_ctx(self._h, feature_key.encode("utf-8"), h, cache.ref)
+                    else:
+                        st = _get_flag(self._h, feature_key.encode("utf-8"), ctx, cache.ref)
+                    handle = out.value
+                finally:
+                    cache.busy = False
                 if st:
-                    return self._flag_status(st, out)
-                return GetFlag(out.value)
+                    return self._flag_status(st, c_void_p(handle))
+                return GetFlag(handle)
         return self._get_flag_slow(feature_key, context)
 
     def _flag_status(self, st: int, out: c_void_p) -> GetFlag:
