@@ -95,6 +95,10 @@ pub(crate) struct Inner {
     closed: AtomicBool,
     poll: Mutex<PollState>,
     fetching: Mutex<()>,
+    /// Fork generation this client's threads belong to (see `events::fork`).
+    fork_generation: std::sync::atomic::AtomicU64,
+    /// A weak reference to itself, to restart the poller from `&self` after a fork.
+    self_ref: once_cell::sync::OnceCell<std::sync::Weak<Inner>>,
 }
 
 struct PollState {
@@ -102,7 +106,8 @@ struct PollState {
     from_options: bool,
     last: Instant,
     handle: Option<JoinHandle<()>>,
-    pid: u32,
+    /// Fork generation the poller thread was started in.
+    generation: u64,
 }
 
 impl Client {
@@ -204,11 +209,14 @@ impl Client {
                 from_options: poll_from_options,
                 last: Instant::now(),
                 handle: None,
-                pid: std::process::id(),
+                generation: crate::events::fork::generation(),
             }),
             fetching: Mutex::new(()),
+            fork_generation: std::sync::atomic::AtomicU64::new(crate::events::fork::generation()),
+            self_ref: once_cell::sync::OnceCell::new(),
             opts,
         });
+        let _ = inner.self_ref.set(Arc::downgrade(&inner));
         let client = Client { inner };
         let inner = &client.inner;
         for (level, msg) in warnings {
@@ -326,6 +334,13 @@ impl Client {
     pub fn event_counts(&self) -> (u64, u64) {
         let s = &self.inner.dispatcher.stats;
         (s.delivered.load(Ordering::Relaxed), s.dropped.load(Ordering::Relaxed))
+    }
+
+    /// Reports an API call that failed before reaching the client (e.g. an unparseable
+    /// context at a language boundary): an ERROR line and a debug event, as the official SDK
+    /// reports `EXECUTION_FAILED`.
+    pub fn report_api_error(&self, api: &str, message: &str) {
+        self.inner.api_failed(api, message, None);
     }
 
     /// Decides `feature_key` for a user (§8). Never fails: problems give a disabled flag
@@ -667,6 +682,7 @@ impl Inner {
     }
 
     fn get_flag(&self, feature_key: &str, ctx: &UserContext) -> Flag {
+        self.logger.debug(|| "API Called: getFlag".to_string());
         if self.is_closed() {
             let session_id = ctx.session_id.unwrap_or_else(|| Stamp::now().now_s());
             return Flag::disabled(None, session_id, Reason::Error, Some("the client is closed".into()));
@@ -815,6 +831,7 @@ impl Inner {
         ctx: &UserContext,
         props: Option<&Map<String, Value>>,
     ) -> Result<bool, ApiError> {
+        self.logger.debug(|| "API Called: trackEvent".to_string());
         if self.is_closed() {
             return Err(ApiError::Closed);
         }
@@ -849,6 +866,7 @@ impl Inner {
     }
 
     fn set_attribute(&self, attributes: &Map<String, Value>, ctx: &UserContext) -> Result<(), ApiError> {
+        self.logger.debug(|| "API Called: setAttribute".to_string());
         if self.is_closed() {
             return Err(ApiError::Closed);
         }
@@ -1080,6 +1098,7 @@ impl Inner {
                 }
             }
             p.last = Instant::now();
+            p.generation = crate::events::fork::generation();
             if !self.opts.threading {
                 return;
             }
@@ -1106,6 +1125,10 @@ impl Inner {
 
     /// Without threads, polling happens in API calls once the interval has passed.
     fn maybe_poll(&self) {
+        let generation = crate::events::fork::generation();
+        if generation != self.fork_generation.load(Ordering::Acquire) {
+            self.after_fork(generation);
+        }
         if self.opts.threading || self.offline || self.opts.settings.is_some() && self.opts.poll_interval.is_none() {
             return;
         }
@@ -1123,13 +1146,31 @@ impl Inner {
         }
     }
 
+    /// In a forked child: the parent's connections are not ours, and the poller thread did
+    /// not come along. (The dispatcher restarts its own threads at the next event.)
+    fn after_fork(&self, generation: u64) {
+        if self.fork_generation.swap(generation, Ordering::AcqRel) == generation {
+            return;
+        }
+        self.transport.reset();
+        self.logger
+            .info(|| "Process forked: restarting the settings poller in the child".to_string());
+        let me = self.self_ref.get().and_then(std::sync::Weak::upgrade);
+        if let Some(me) = me {
+            if !self.is_closed() {
+                self.poll.lock().unwrap_or_else(|e| e.into_inner()).handle = None;
+                me.start_polling();
+            }
+        }
+    }
+
     fn close(&self) -> CloseReport {
         let first = !self.closed.swap(true, Ordering::AcqRel);
         let report = self.dispatcher.close(self.opts.shutdown_timeout);
         if first {
             let handle = {
                 let mut p = self.poll.lock().unwrap_or_else(|e| e.into_inner());
-                let same = p.pid == std::process::id();
+                let same = p.generation == crate::events::fork::generation();
                 p.handle.take().filter(|_| same)
             };
             if let Some(h) = handle {

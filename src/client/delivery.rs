@@ -223,6 +223,10 @@ impl Deliver for Courier {
         }
     }
 
+    fn forked(&self) {
+        self.transport.reset();
+    }
+
     fn dropped(&self, job: Job, reason: &str) {
         let events = job.events();
         self.logger

@@ -158,6 +158,9 @@ pub trait Deliver: Send + Sync + 'static {
     fn deliver(&self, job: &Job, interrupt: &dyn Interrupt) -> (Result<(), String>, Vec<Job>);
     /// Reports a job that will not be delivered.
     fn dropped(&self, job: Job, reason: &str);
+    /// Called in a forked child before its threads start: drop state shared with the
+    /// parent (such as pooled connections).
+    fn forked(&self) {}
 }
 
 /// Dispatch settings.
@@ -279,7 +282,8 @@ struct Threads {
     workers: Vec<JoinHandle<()>>,
     collector: Option<JoinHandle<()>>,
     timer: Option<JoinHandle<()>>,
-    pid: u32,
+    /// Fork generation the threads were started in.
+    generation: u64,
 }
 
 struct Batch {
@@ -327,7 +331,7 @@ impl Dispatcher {
                 workers: Vec::new(),
                 collector: None,
                 timer: None,
-                pid: std::process::id(),
+                generation: super::fork::generation(),
             }),
             inbox: Mutex::new(Inbox::default()),
             inbox_cv: Condvar::new(),
@@ -522,7 +526,7 @@ impl Dispatcher {
             let mut t = lock(&self.threads);
             // Threads cannot join themselves: closed from one of them (a callback), the
             // threads wind down on their own once signalled.
-            let same_process = t.pid == std::process::id() && !on_dispatch_thread();
+            let same_process = t.generation == super::fork::generation() && !on_dispatch_thread();
             let c = t.collector.take();
             let w = std::mem::take(&mut t.workers);
             let tm = t.timer.take();
@@ -630,11 +634,12 @@ impl Dispatcher {
     /// forked child, whose copy of the parent's threads does not exist.
     fn ensure_threads(self: &Arc<Self>) -> bool {
         let mut t = lock(&self.threads);
-        let pid = std::process::id();
-        if t.pid != pid {
+        let generation = super::fork::generation();
+        if t.generation != generation {
             // Forked child: the parent's threads are gone and its queued events are the
             // parent's to send. Start afresh.
-            t.pid = pid;
+            t.generation = generation;
+            self.courier.forked();
             t.tx = None;
             t.workers.clear();
             t.collector = None;

@@ -170,7 +170,10 @@ fn track(
     };
     let ctx = match context_arg(ctx) {
         Ok(c) => c,
-        Err(s) => return s,
+        Err(s) => {
+            c.report_api_error("track_event", &last_error());
+            return s;
+        }
     };
     put_opt(out, c.track_event(name, &ctx, props.as_ref()) as i32);
     VWO_OK
@@ -231,7 +234,10 @@ fn set_attrs(client: *mut vwo_client, attrs: Map<String, Value>, ctx: ContextArg
     };
     let ctx = match context_arg(ctx) {
         Ok(c) => c,
-        Err(s) => return s,
+        Err(s) => {
+            c.report_api_error("set_attribute", &last_error());
+            return s;
+        }
     };
     match c.set_attribute(&attrs, &ctx) {
         Ok(()) => VWO_OK,

@@ -82,6 +82,7 @@ fn get_flag(
         (Err(s), _) | (_, Err(s)) => {
             // Evaluation never fails to the host: a bad argument still gives a disabled flag.
             let msg = last_error();
+            c.report_api_error("getFlag", &msg);
             give(out, disabled(&msg));
             return fail(s, msg);
         }

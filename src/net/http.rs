@@ -45,6 +45,8 @@ pub const MAX_BODY: u64 = 32 * 1024 * 1024;
 pub trait Transport: Send + Sync {
     /// Sends one request; `Err` for connection, TLS, timeout and protocol failures.
     fn send(&self, req: &Request) -> Result<Response, String>;
+    /// Forgets pooled connections (after a fork, they belong to the parent).
+    fn reset(&self) {}
 }
 
 /// TLS settings.
@@ -56,12 +58,20 @@ pub struct TlsOptions {
 
 /// The `ureq` transport.
 pub struct UreqTransport {
-    agent: ureq::Agent,
+    agent: arc_swap::ArcSwap<ureq::Agent>,
+    tls: TlsOptions,
 }
 
 impl UreqTransport {
     /// A transport with a connection pool, verified TLS and at most 5 redirects.
     pub fn new(tls: &TlsOptions) -> Result<UreqTransport, String> {
+        Ok(UreqTransport {
+            agent: arc_swap::ArcSwap::from_pointee(Self::agent(tls)?),
+            tls: tls.clone(),
+        })
+    }
+
+    fn agent(tls: &TlsOptions) -> Result<ureq::Agent, String> {
         let mut tls_cfg = ureq::tls::TlsConfig::builder();
         if let Some(pem) = &tls.ca_pem {
             let mut certs = Vec::new();
@@ -83,32 +93,31 @@ impl UreqTransport {
             .tls_config(tls_cfg.build())
             .build()
             .into();
-        Ok(UreqTransport { agent })
+        Ok(agent)
     }
 }
 
 impl Transport for UreqTransport {
+    fn reset(&self) {
+        if let Ok(fresh) = Self::agent(&self.tls) {
+            // The old pool's sockets are shared with the parent process: leak them here
+            // rather than closing (or, for TLS, shutting down) the parent's connections.
+            std::mem::forget(self.agent.swap(std::sync::Arc::new(fresh)));
+        }
+    }
+
     fn send(&self, req: &Request) -> Result<Response, String> {
+        let agent = self.agent.load();
         let result = match req.method {
             Method::Get => {
-                let mut b = self
-                    .agent
-                    .get(&req.url)
-                    .config()
-                    .timeout_global(Some(req.timeout))
-                    .build();
+                let mut b = agent.get(&req.url).config().timeout_global(Some(req.timeout)).build();
                 for (k, v) in &req.headers {
                     b = b.header(k.as_str(), v.as_str());
                 }
                 b.call()
             }
             Method::Post => {
-                let mut b = self
-                    .agent
-                    .post(&req.url)
-                    .config()
-                    .timeout_global(Some(req.timeout))
-                    .build();
+                let mut b = agent.post(&req.url).config().timeout_global(Some(req.timeout)).build();
                 for (k, v) in &req.headers {
                     b = b.header(k.as_str(), v.as_str());
                 }
