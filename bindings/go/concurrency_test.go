@@ -25,11 +25,13 @@ func TestConcurrentGoroutinesGetTheirOwnResults(t *testing.T) {
 		vars    []map[string]interface{}
 	}
 	userOf := func(g, i int) string { return fmt.Sprintf("g%02d-u%03d", g, i%40) }
+	// A user's attributes are fixed (they decide the answer); the session id varies per call.
 	ctxOf := func(g, i int) map[string]interface{} {
+		u := i % 40
 		return map[string]interface{}{
 			"id":              userOf(g, i),
 			"sessionId":       int64(1700000000 + g*100000 + i),
-			"customVariables": map[string]interface{}{"country": []string{"US", "DE", "IN"}[(g+i)%3], "beta": i%2 == 0, "app_version": "4.3.1"},
+			"customVariables": map[string]interface{}{"country": []string{"US", "DE", "IN"}[(g+u)%3], "beta": u%2 == 0, "app_version": "4.3.1"},
 		}
 	}
 	// Serial answers (storage makes the first answer sticky, so compute it the same way).
