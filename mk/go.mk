@@ -23,6 +23,7 @@ go-lib:
 	@echo "go-lib: $(GO_DIR)/lib/$(GO_PLATFORM)/libvwo_fme.a"
 
 test-go: go-lib
+	@cd $(GO_DIR) && bad=$$(gofmt -l .) && if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
 	cd $(GO_DIR) && $(GO) vet ./...
 	cd $(GO_DIR) && $(GO) test -race -count=1 ./...
 	cd $(GO_DIR) && VWO_LEAK_TEST=1 $(GO) test -count=1 -run 'TestMemoryFlat' -v .

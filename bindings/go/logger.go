@@ -53,9 +53,9 @@ type LogTransport interface {
 
 // logSink is one configured transport.
 type logSink struct {
-	level    int                          // minimum level
-	raw      func(level, message string)  // "log": lower-case level, raw message
-	perLevel map[int]func(string)         // "trace".."error": formatted line
+	level    int                         // minimum level
+	raw      func(level, message string) // "log": lower-case level, raw message
+	perLevel map[int]func(string)        // "trace".."error": formatted line
 }
 
 // hostState is what the library's callbacks reach through the cgo.Handle in user_data.
@@ -63,7 +63,6 @@ type logSink struct {
 type hostState struct {
 	storage     Connector
 	sinks       []logSink
-	minSink     int
 	integration func(map[string]interface{})
 	flush       func(err error, events string)
 	prefix      string

@@ -201,7 +201,6 @@ func (p *parsedOptions) parseLogger(m map[string]interface{}, out map[string]int
 			min = sink.level
 		}
 	}
-	p.state.minSink = min
 	p.logLevel = int32(min)
 	p.flags |= cbLog
 	return nil
