@@ -7,6 +7,8 @@
 
 GO ?= go
 STRIP ?= strip
+# No VCS stamping (CI clones may be owned by another user); no module downloads needed.
+export GOFLAGS ?= -buildvcs=false
 GO_DIR := bindings/go
 GO_PLATFORM = $(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH)
 
