@@ -199,10 +199,19 @@ func TestTrackEventAndSetAttribute(t *testing.T) {
 		t.Fatalf("unknown event = %v, %v", r, err)
 	}
 	mu.Lock()
-	if len(payloads) == 0 || payloads[0]["api"] != "trackEvent" {
+	if len(payloads) == 0 || payloads[0]["api"] != "trackEvent" || payloads[0]["eventName"] != "purchase" {
 		t.Fatalf("integrations payloads %v", payloads)
 	}
 	mu.Unlock()
+	_, _ = c.GetFlag("new_checkout", ctx)
+	mu.Lock()
+	last := payloads[len(payloads)-1]
+	mu.Unlock()
+	for _, k := range []string{"featureName", "featureId", "featureKey", "userId", "api", "customVariables", "rolloutId", "rolloutKey", "rolloutVariationId"} {
+		if _, ok := last[k]; !ok {
+			t.Errorf("getFlag payload lacks %q (the official Go SDK's key): %v", k, last)
+		}
+	}
 	if r, err := c.TrackEvent("purchase", nil); err == nil || r["purchase"] {
 		t.Fatalf("nil context: %v %v", r, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/cgo"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -153,7 +154,36 @@ func goVwoIntegrations(ud C.uintptr_t, props *C.char) {
 		s.logBinding(levelError, "integrations payload is not a JSON object: "+err.Error())
 		return
 	}
-	s.integration(m)
+	s.integration(camelKeys(m))
+}
+
+// camelKeys renames the payload's snake_case keys (event_name, custom_variables,
+// variation_targeting_variables: the Python SDK's spelling, which the library uses) to the
+// official Go SDK's camelCase (eventName, customVariables, variationTargetingVariables).
+func camelKeys(m map[string]interface{}) map[string]interface{} {
+	for k, v := range m {
+		if c := camel(k); c != k {
+			delete(m, k)
+			m[c] = v
+		}
+	}
+	return m
+}
+
+func camel(k string) string {
+	if strings.IndexByte(k, '_') <= 0 {
+		return k
+	}
+	parts := strings.Split(k, "_")
+	var b strings.Builder
+	b.WriteString(parts[0])
+	for _, p := range parts[1:] {
+		if p != "" {
+			b.WriteString(strings.ToUpper(p[:1]))
+			b.WriteString(p[1:])
+		}
+	}
+	return b.String()
 }
 
 //export goVwoFlush

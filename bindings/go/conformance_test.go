@@ -153,7 +153,12 @@ func replayConformance(t *testing.T, name string) (int, []string) {
 			last = decisions[len(decisions)-1]
 		}
 		mu.Unlock()
-		diffJSON(canon(w["decision"]), canon(last), p+".decision", &diffs)
+		// The payload's keys as the official Go SDK spells them (customVariables, eventName).
+		var wantDecision interface{}
+		if d, ok := canon(w["decision"]).(map[string]interface{}); ok {
+			wantDecision = camelKeys(d)
+		}
+		diffJSON(wantDecision, canon(last), p+".decision", &diffs)
 		if useStorage {
 			r, wr := storage.takeLog()
 			got := map[string]interface{}{"reads": r, "writes": wr}
