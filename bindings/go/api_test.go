@@ -584,6 +584,34 @@ func TestNetworkFlushCallbackAndLibraryThreads(t *testing.T) {
 	}
 }
 
+// A flush callback that panics on a library thread is recovered and logged.
+func TestFlushCallbackPanic(t *testing.T) {
+	m := newMockVWO(t, readFile(t, examplesPath))
+	logs := &logCollector{}
+	c, err := Init(map[string]interface{}{
+		"sdkKey": exampleSDKKey, "accountId": exampleAccount, "proxyUrl": m.srv.URL,
+		"logger":         map[string]interface{}{"level": "error", "transport": map[string]interface{}{"log": logs.log}},
+		"batchEventData": map[string]interface{}{"flushCallback": func(error, string) { panic("flush exploded") }},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.GetFlag("new_checkout", map[string]interface{}{"id": "fp"})
+	if err := c.FlushEvents(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !logs.contains("flush callback panicked: flush exploded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the panic:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A client that is never closed is released by its finalizer, which frees the callback
 // state (free_user_data).
 func TestFinalizerReleasesClient(t *testing.T) {

@@ -301,6 +301,21 @@ class TestAPI < Minitest::Test
     mock&.close
   end
 
+  def test_flush_callback_raising
+    mock = MockVWO.new(example_settings)
+    logs = LogCollector.new('ERROR')
+    c = VWO.init(sdk_key: SDK_KEY, account_id: ACCOUNT_ID, proxy_url: mock.url, logger: { transport: logs },
+                 batch_event_data: { flush_callback: ->(_e, _p) { raise 'flush exploded' } })
+    c.get_flag('new_checkout', { id: 'fr' })
+    assert_equal({ status: 'success' }, c.flush_events)
+    deadline = Time.now + 10
+    sleep 0.01 until logs.include?('flush callback raised RuntimeError: flush exploded') || Time.now > deadline
+    assert logs.include?('flush callback raised RuntimeError: flush exploded'), logs.lines.inspect
+    c.close
+  ensure
+    mock&.close
+  end
+
   # A client that is never closed is freed by its finalizer (the AutoPointer releaser).
   def test_finalizer_frees_client
     before = VWO::Client.released
