@@ -1,0 +1,3 @@
+module github.com/vwo-fme/vwo-fme-go
+
+go 1.18

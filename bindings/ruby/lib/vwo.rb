@@ -1,0 +1,4 @@
+# frozen_string_literal: true
+
+# `require 'vwo'`, as with the official SDK, loads this gem.
+require_relative 'vwo_fme'
