@@ -68,7 +68,8 @@ typedef struct vwo_callbacks {
   uint32_t struct_size;
   // Passed to every callback.
   void *user_data;
-  // Called once when the client no longer needs `user_data` (after its threads stopped).
+  // Called exactly once to release `user_data`: when the client is freed (after its
+  // threads stopped), or before `vwo_client_new` returns if it fails or sets no callback.
   void (*free_user_data)(void *user_data);
   // Storage read for `key` (a feature key, or `_vwo_meta_meg_{groupId}`) and `user_id`.
   // Answer with `vwo_storage_result_set_json` (a JSON object; not calling it means "no
@@ -196,6 +197,13 @@ vwo_status vwo_storage_result_set_error(struct vwo_storage_result *result, const
 vwo_status vwo_client_new(const char *options_json,
                           const struct vwo_callbacks *callbacks,
                           struct vwo_client **out_client);
+
+// The settings JSON currently installed (as received), owned (free with
+// `vwo_string_free`). `VWO_ERR_NO_SETTINGS` (and NULL) when none is installed yet.
+//
+// # Safety
+// Pointers are NULL or valid.
+vwo_status vwo_client_settings_json(struct vwo_client *client, char **out_json);
 
 // Closes a client: stops polling, delivers pending events within the shutdown timeout
 // (the rest go to the flush callback), joins the library's threads. Later calls on the

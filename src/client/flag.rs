@@ -7,7 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::core::decide::{identity, Reason};
-use crate::core::settings::Variable;
+use crate::core::settings::{Variable, Variables};
 
 /// The visitor UUID of a flag: known, or derived from the user id on first request.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub struct Flag {
     /// Whether the flag is on.
     pub enabled: bool,
     /// Variables of the served variation (empty when disabled).
-    pub variables: Arc<Vec<Variable>>,
+    pub variables: Arc<Variables>,
     /// Session id used (unix seconds).
     pub session_id: i64,
     /// How the decision was reached.
@@ -65,7 +65,7 @@ impl Flag {
     /// A flag.
     pub fn new(
         enabled: bool,
-        variables: Arc<Vec<Variable>>,
+        variables: Arc<Variables>,
         uuid: FlagUuid,
         session_id: i64,
         reason: Reason,
@@ -85,7 +85,7 @@ impl Flag {
     pub fn disabled(uuid: Option<String>, session_id: i64, reason: Reason, error: Option<String>) -> Flag {
         Flag::new(
             false,
-            Arc::new(Vec::new()),
+            Arc::new(Variables::default()),
             FlagUuid::Ready(uuid),
             session_id,
             reason,
@@ -106,6 +106,11 @@ impl Flag {
     /// The raw value of the variable `key`, if the served variation has it.
     pub fn variable(&self, key: &str) -> Option<&Value> {
         self.variables.iter().find(|v| v.key == key).map(|v| &v.value)
+    }
+
+    /// `get_variables()` as JSON text (serialised once per settings install).
+    pub fn variables_json_text(&self) -> &str {
+        self.variables.json_text()
     }
 
     /// `get_variables()`: `[{"id", "value", "type", "key"}, ...]`.

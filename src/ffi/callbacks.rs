@@ -34,7 +34,8 @@ pub struct vwo_callbacks {
     pub struct_size: u32,
     /// Passed to every callback.
     pub user_data: *mut c_void,
-    /// Called once when the client no longer needs `user_data` (after its threads stopped).
+    /// Called exactly once to release `user_data`: when the client is freed (after its
+    /// threads stopped), or before `vwo_client_new` returns if it fails or sets no callback.
     pub free_user_data: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
     /// Storage read for `key` (a feature key, or `_vwo_meta_meg_{groupId}`) and `user_id`.
     /// Answer with `vwo_storage_result_set_json` (a JSON object; not calling it means "no

@@ -67,17 +67,19 @@ pub unsafe extern "C" fn vwo_client_new(
         }
         // SAFETY: `out_client` is writable.
         unsafe { *out_client = std::ptr::null_mut() };
+        // Take the callbacks first: from here on, `user_data` is released exactly once
+        // (when the client goes, or when this call fails).
+        // SAFETY: `callbacks` is NULL or a readable struct.
+        let cbs = match unsafe { from_host(callbacks) } {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
         let text = match input(options_json, "options_json", VWO_MAX_SETTINGS_BYTES) {
             Ok(t) => t,
             Err(s) => return s,
         };
         let options = match json(text, "options_json") {
             Ok(v) => v,
-            Err(s) => return s,
-        };
-        // SAFETY: `callbacks` is NULL or a readable struct.
-        let cbs = match unsafe { from_host(callbacks) } {
-            Ok(c) => c,
             Err(s) => return s,
         };
         match Client::from_json(&options, cbs) {
@@ -91,6 +93,30 @@ pub unsafe extern "C" fn vwo_client_new(
                 VWO_OK
             }
             Err(e) => fail(VWO_ERR_INIT, e.to_string()),
+        }
+    })
+}
+
+/// The settings JSON currently installed (as received), owned (free with
+/// `vwo_string_free`). `VWO_ERR_NO_SETTINGS` (and NULL) when none is installed yet.
+///
+/// # Safety
+/// Pointers are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn vwo_client_settings_json(client: *mut vwo_client, out_json: *mut *mut c_char) -> vwo_status {
+    boundary(|| {
+        if out_json.is_null() {
+            return fail(VWO_ERR_NULL_ARGUMENT, "out_json is NULL");
+        }
+        // SAFETY: `out_json` is writable.
+        unsafe { *out_json = std::ptr::null_mut() };
+        let c = match client_ref(client) {
+            Ok(c) => c,
+            Err(s) => return s,
+        };
+        match c.settings() {
+            Some(s) => put(out_json, s.raw.to_string()),
+            None => fail(VWO_ERR_NO_SETTINGS, "no valid settings are installed"),
         }
     })
 }

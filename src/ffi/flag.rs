@@ -75,7 +75,10 @@ fn get_flag(
     let disabled = |e: &str| Flag::disabled(None, now, Reason::Error, Some(e.to_string()));
     let c = match client_ref(client) {
         Ok(c) => c,
-        Err(s) => return s,
+        Err(s) => {
+            give(out, disabled(&last_error()));
+            return s;
+        }
     };
     let (fk, ctx) = match (input(feature_key, "feature_key", VWO_MAX_KEY_BYTES), context_arg(ctx)) {
         (Ok(fk), Ok(ctx)) => (fk, ctx),
@@ -352,7 +355,7 @@ pub unsafe extern "C" fn vwo_flag_variables_json(flag: *const vwo_flag, out_json
         // SAFETY: `out_json` is writable.
         unsafe { *out_json = std::ptr::null_mut() };
         match flag_ref(flag) {
-            Ok(f) => put(out_json, f.flag.variables_json().to_string()),
+            Ok(f) => put(out_json, f.flag.variables_json_text()),
             Err(s) => s,
         }
     })

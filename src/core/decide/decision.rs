@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::trace::Trace;
-use crate::core::settings::Variable;
+use crate::core::settings::{Variable, Variables};
 
 /// The `variation` of an impression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,7 +116,7 @@ pub struct Decision {
     /// Whether the flag is on for this user.
     pub enabled: bool,
     /// The variables served (empty when disabled).
-    pub variables: Arc<Vec<Variable>>,
+    pub variables: Arc<Variables>,
     /// How the decision was reached.
     pub reason: Reason,
     /// The rollout variation served, if a rollout rule (or a stored rollout) enabled the flag.

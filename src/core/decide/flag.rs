@@ -14,10 +14,10 @@ use super::holdouts::{contains, stored_ids};
 use super::rules::MegWinners;
 use super::trace::Step;
 use crate::core::python;
-use crate::core::settings::{CampaignType, Feature, Snapshot, Variable, Variation};
+use crate::core::settings::{CampaignType, Feature, Snapshot, Variables, Variation};
 use crate::core::LogLevel;
 
-static NO_VARIABLES: Lazy<Arc<Vec<Variable>>> = Lazy::new(|| Arc::new(Vec::new()));
+static NO_VARIABLES: Lazy<Arc<Variables>> = Lazy::new(|| Arc::new(Variables::default()));
 /// Impact-campaign impressions: variation 2 when the flag is on, 1 when off.
 static IMPACT_ON: Lazy<Arc<str>> = Lazy::new(|| Arc::from("2"));
 static IMPACT_OFF: Lazy<Arc<str>> = Lazy::new(|| Arc::from("1"));
@@ -102,7 +102,7 @@ pub(super) fn variation_by_campaign_key(s: &Snapshot, key: &str, variation_id: &
 }
 
 /// Enabled, variables, and how the decision was reached.
-type Outcome = (bool, Arc<Vec<Variable>>, Reason);
+type Outcome = (bool, Arc<Variables>, Reason);
 type RunResult = EvalResult<Outcome>;
 
 impl<'a> Eval<'a> {

@@ -300,7 +300,7 @@ fn build_variation(v: &Value, path: &str) -> Result<Variation, SettingsError> {
         segments: segments_of(m.get("segments"), true),
         segments_need_gateway: segments_need_gateway(m.get("segments")),
         salt: truthy_str(m, "salt"),
-        variables: Arc::new(variables),
+        variables: Arc::new(Variables::new(variables)),
     })
 }
 

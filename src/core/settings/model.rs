@@ -298,7 +298,36 @@ pub struct Variation {
     /// Truthy `salt` (rollout and personalize traffic).
     pub salt: Option<String>,
     /// The variables served with this variation.
-    pub variables: Arc<Vec<Variable>>,
+    pub variables: Arc<Variables>,
+}
+
+/// The variables of a variation, with their JSON text (`get_variables()`) serialised once
+/// at install, so handing them across a language boundary costs a copy, not a serialisation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Variables {
+    list: Vec<Variable>,
+    json: String,
+}
+
+impl Variables {
+    /// Variables in settings order.
+    pub fn new(list: Vec<Variable>) -> Variables {
+        let json = Value::Array(list.iter().map(Variable::to_json).collect()).to_string();
+        Variables { list, json }
+    }
+
+    /// `[{"id", "value", "type", "key"}, ...]` as JSON text.
+    pub fn json_text(&self) -> &str {
+        &self.json
+    }
+}
+
+impl std::ops::Deref for Variables {
+    type Target = [Variable];
+
+    fn deref(&self) -> &[Variable] {
+        &self.list
+    }
 }
 
 /// A variable served with a variation.
