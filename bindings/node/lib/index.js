@@ -269,6 +269,11 @@ function isObject(v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** The official SDK's check: an object whose `id` is truthy. */
+function validContext(context) {
+  return isObject(context) && !!context.id && (typeof context.id === 'string' || typeof context.id === 'number');
+}
+
 /** Context JSON: the official camelCase keys pass through; a numeric id becomes a string. */
 function contextJson(context) {
   if (!isObject(context)) return null;
@@ -348,8 +353,8 @@ class VWOClient {
     return promise;
   }
 
-  /** Reads and frees a flag handle. */
-  _flagFrom(f, status) {
+  /** Reads and frees a flag handle (`message`: the call's error, read right after it). */
+  _flagFrom(f, status, message) {
     const { fn } = native();
     if (!f) return new Flag(false, null, null, Math.floor(Date.now() / 1000), 'ERROR');
     const out = this._outStr;
@@ -363,9 +368,15 @@ class VWOClient {
     fn.flagFree(f);
     if (status !== 0 && status !== 8 && status !== 7) {
       // NO_SETTINGS / CLOSED are logged by the library; argument problems are ours to report.
-      this._host.jsLog(4, `getFlag: ${statusName(status)}: ${fn.lastError()}`);
+      this._host.jsLog(4, `getFlag: ${statusName(status)}: ${message}`);
     }
     return new Flag(enabled, vars, uuid, sessionId, REASON[reason] || 'ERROR');
+  }
+
+  /** The official SDK's answer to a context without a truthy id: logged, disabled flag. */
+  _invalidContext(api) {
+    this._host.jsLog(4, `${api}: invalid context: it must be an object with a non-empty id`);
+    return new Flag(false, null, null, Math.floor(Date.now() / 1000), 'ERROR');
   }
 
   /**
@@ -378,11 +389,13 @@ class VWOClient {
       throw new VWOError(4, 'getFlagSync is not available for clients with a gateway, threading disabled or an async storage connector');
     }
     const { fn } = native();
+    if (!validContext(context)) return this._invalidContext('getFlag');
     const out = this._outFlag;
     const st = fn.getFlag(h, typeof featureKey === 'string' ? featureKey : null, contextJson(context), out);
+    const message = st === 0 ? '' : fn.lastError();
     const f = out[0];
     out[0] = null;
-    return this._flagFrom(f, st);
+    return this._flagFrom(f, st, message);
   }
 
   getFlag(featureKey, context) {
@@ -393,6 +406,7 @@ class VWOClient {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (!validContext(context)) return Promise.resolve(this._invalidContext('getFlag'));
     const fk = typeof featureKey === 'string' ? featureKey : null;
     const ctx = contextJson(context);
     if (this._state.bridge) {
@@ -402,7 +416,7 @@ class VWOClient {
     }
     const { fn } = native();
     const out = [null];
-    return this._track(callAsync(fn.getFlag, h, fk, ctx, out).then((st) => this._flagFrom(out[0], st)));
+    return this._track(callAsync(fn.getFlag, h, fk, ctx, out).then((st) => this._flagFrom(out[0], st, '')));
   }
 
   trackEvent(eventName, context, eventProperties) {
@@ -422,6 +436,10 @@ class VWOClient {
         this._host.jsLog(4, `trackEvent: eventProperties are not JSON-serialisable: ${errText(e)}`);
         return Promise.resolve({ [eventName]: false });
       }
+    }
+    if (!validContext(context)) {
+      this._invalidContext('trackEvent');
+      return Promise.resolve({ [eventName]: false });
     }
     const ctx = contextJson(context);
     const finish = (st, tracked) => {
@@ -448,6 +466,10 @@ class VWOClient {
     const { fn } = native();
     let f;
     let args;
+    if (!validContext(typeof keyOrMap === 'string' ? context : valueOrContext)) {
+      this._invalidContext('setAttribute');
+      return Promise.resolve();
+    }
     if (typeof keyOrMap === 'string') {
       let value;
       try {
@@ -705,4 +727,6 @@ module.exports = {
   VWOClient,
   VWOError,
   versions,
+  // For tests: how many clients still have callbacks registered in this realm.
+  _internals: { liveClients: () => records.size },
 };
