@@ -51,10 +51,22 @@ function camelContext(ctx) {
   return out;
 }
 
-/** Starts `vwo-fme mock-server` on a free loopback port; resolves to {url, stop}. */
+/**
+ * Starts `vwo-fme mock-server` on a free loopback port; resolves to {url, stop, requests},
+ * `requests()` being every request it received so far ({method, path, query, body}).
+ */
 function mockServer(settingsFile) {
+  const logFile = path.join(require('os').tmpdir(), `vwo-node-mock-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.jsonl`);
+  const requests = () => {
+    if (!fs.existsSync(logFile)) return [];
+    return fs
+      .readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l));
+  };
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, ['mock-server', '--settings', settingsFile, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(BIN, ['mock-server', '--settings', settingsFile, '--port', '0', '--log', logFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let buf = '';
     const onData = (d) => {
       buf += d.toString();
@@ -66,10 +78,15 @@ function mockServer(settingsFile) {
         if (!url || !url.startsWith('http://127.0.0.1')) return reject(new Error(`unexpected mock server line: ${buf}`));
         resolve({
           url,
+          requests,
           stop: () =>
             new Promise((res) => {
-              if (p.exitCode !== null) return res();
-              p.once('exit', res);
+              const done = () => {
+                fs.rmSync(logFile, { force: true });
+                res();
+              };
+              if (p.exitCode !== null) return done();
+              p.once('exit', done);
               p.kill();
             }),
         });
@@ -103,6 +120,8 @@ function diff(a, b, p = '$', out = []) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Resolves to 'timeout' after `ms` without keeping the process alive. */
+const timeout = (ms) => new Promise((r) => setTimeout(() => r('timeout'), ms).unref());
 
 async function waitFor(pred, ms = 10000) {
   const end = Date.now() + ms;
@@ -113,4 +132,4 @@ async function waitFor(pred, ms = 10000) {
   return pred();
 }
 
-module.exports = { ROOT, FIXTURES, BIN, settings, cases, results, caseNames, camelContext, mockServer, diff, sleep, waitFor };
+module.exports = { ROOT, FIXTURES, BIN, settings, cases, results, caseNames, camelContext, mockServer, diff, sleep, timeout, waitFor };
