@@ -334,9 +334,8 @@ class VWOClient {
     this._offThread = !!(isObject(options.gatewayService) && options.gatewayService.url) ||
       (isObject(options.threading) && options.threading.enabled === false);
     this.options = options;
-    this._outFlag = [null];
-    this._outStr = [null];
-    this._outInt = [0];
+    this._outPtr = new BigUint64Array(1);
+    this._outInt = new Int32Array(1);
   }
 
   _handle() {
@@ -353,15 +352,24 @@ class VWOClient {
     return promise;
   }
 
-  /** Reads and frees a flag handle (`message`: the call's error, read right after it). */
+  /**
+   * Reads and frees a flag handle (`message`: the call's error, read right after it). The
+   * variables are read only for enabled flags (a disabled decision serves none) and parsed
+   * on first use.
+   */
   _flagFrom(f, status, message) {
     const { fn } = native();
     if (!f) return new Flag(false, null, null, Math.floor(Date.now() / 1000), 'ERROR');
-    const out = this._outStr;
     const enabled = fn.flagIsEnabled(f) === 1;
-    fn.flagVariablesJson(f, out);
-    const vars = out[0];
-    out[0] = null;
+    let vars = null;
+    if (enabled) {
+      const out = this._outPtr;
+      if (fn.flagVariablesJsonFast(f, out) === 0 && out[0] !== 0n) {
+        vars = fn.decodeString(out[0]);
+        fn.stringFree(out[0]);
+      }
+      out[0] = 0n;
+    }
     const uuid = fn.flagUuid(f);
     const sessionId = fn.flagSessionId(f);
     const reason = fn.flagReason(f);
@@ -390,12 +398,12 @@ class VWOClient {
     }
     const { fn } = native();
     if (!validContext(context)) return this._invalidContext('getFlag');
-    const out = this._outFlag;
-    const st = fn.getFlag(h, typeof featureKey === 'string' ? featureKey : null, contextJson(context), out);
+    const out = this._outPtr;
+    const st = fn.getFlagFast(h, typeof featureKey === 'string' ? featureKey : null, contextJson(context), out);
     const message = st === 0 ? '' : fn.lastError();
     const f = out[0];
-    out[0] = null;
-    return this._flagFrom(f, st, message);
+    out[0] = 0n;
+    return this._flagFrom(f === 0n ? null : f, st, message);
   }
 
   getFlag(featureKey, context) {
@@ -451,7 +459,7 @@ class VWOClient {
       return this._track(callAsync(fn.trackEvent, h, name, ctx, props, out).then((st) => finish(st, out[0])));
     }
     const out = this._outInt;
-    const st = fn.trackEvent(h, name, ctx, props, out);
+    const st = fn.trackEventFast(h, name, ctx, props, out);
     return Promise.resolve(finish(st, out[0]));
   }
 

@@ -101,6 +101,12 @@ function load() {
     setAlias: lib.func('int32_t vwo_set_alias(void *client, const char *user_id, const char *alias_id, _Out_ int32_t *out_ok)'),
     getUuid: lib.func('int32_t vwo_get_uuid(const char *user_id, const char *account_id, _Out_ vwo_owned_str *out_uuid)'),
     getFlag: lib.func('int32_t vwo_get_flag(void *client, const char *feature_key, const char *context_json, _Out_ void **out_flag)'),
+    // Hot path: out-pointers as typed arrays (no marshalling: ~0.7 us less per argument).
+    getFlagFast: lib.func('int32_t vwo_get_flag(void *client, const char *feature_key, const char *context_json, void **out_flag)'),
+    flagVariablesJsonFast: lib.func('int32_t vwo_flag_variables_json(void *flag, void **out_json)'),
+    trackEventFast: lib.func('int32_t vwo_track_event(void *client, const char *event_name, const char *context_json, const char *properties_json, int32_t *out_tracked)'),
+    stringFree,
+    decodeString: (ptr) => koffi.decode(ptr, 'char', -1),
     flagIsEnabled: lib.func('int32_t vwo_flag_is_enabled(void *flag)'),
     flagReason: lib.func('int32_t vwo_flag_reason(void *flag)'),
     flagSessionId: lib.func('int64_t vwo_flag_session_id(void *flag)'),

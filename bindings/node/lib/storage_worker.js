@@ -51,9 +51,12 @@ parentPort.on('message', (m) => {
   const reply = { type: 'flag', id: m.id, status: st, statusName: statusName(st), error };
   if (f) {
     reply.enabled = fn.flagIsEnabled(f) === 1;
-    fn.flagVariablesJson(f, outStr);
-    reply.variables = outStr[0];
-    outStr[0] = null;
+    reply.variables = null;
+    if (reply.enabled) {
+      fn.flagVariablesJson(f, outStr);
+      reply.variables = outStr[0];
+      outStr[0] = null;
+    }
     reply.uuid = fn.flagUuid(f);
     reply.sessionId = fn.flagSessionId(f);
     reply.reason = REASON[fn.flagReason(f)] || 'ERROR';
