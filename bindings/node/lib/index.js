@@ -364,10 +364,7 @@ class VWOClient {
     let vars = null;
     if (enabled) {
       const out = this._outPtr;
-      if (fn.flagVariablesJsonFast(f, out) === 0 && out[0] !== 0n) {
-        vars = fn.decodeString(out[0]);
-        fn.stringFree(out[0]);
-      }
+      if (fn.flagVariablesJsonFast(f, out) === 0) vars = fn.takeString(out[0]);
       out[0] = 0n;
     }
     const uuid = fn.flagUuid(f);
