@@ -179,7 +179,7 @@ function getTrampolines() {
       const h = host(ud);
       if (!h || !h.integrations) return;
       try {
-        h.integrations(JSON.parse(json));
+        h.integrations(nodeIntegrationPayload(JSON.parse(json)));
       } catch (e) {
         h.report('integrations callback threw', e);
       }
@@ -195,6 +195,16 @@ function getTrampolines() {
     }, protos.flush),
   };
   return trampolines;
+}
+
+/** The library gives track payloads the Python SDK's `event_name`; the Node SDK says `eventName`. */
+function nodeIntegrationPayload(p) {
+  if (p && p.api === 'trackEvent' && 'event_name' in p && !('eventName' in p)) {
+    const out = { eventName: p.event_name };
+    for (const k of Object.keys(p)) if (k !== 'event_name') out[k] = p[k];
+    return out;
+  }
+  return p;
 }
 
 function errText(e) {

@@ -148,7 +148,7 @@ test('integrations callback gets each decision; an exception in it is reported, 
   assert.strictEqual(seen[0].userId, 'alice');
   assert.strictEqual(seen[0].api, 'getFlag');
   await c.trackEvent('purchase', { id: 'alice' });
-  assert.strictEqual(seen[1].api, 'trackEvent');
+  assert.deepStrictEqual(seen[1], { eventName: 'purchase', api: 'trackEvent' }, 'the Node SDK payload');
   const f = await c.getFlag('new_checkout', { id: 'thrower' });
   assert.strictEqual(f.isEnabled(), (await c.getFlag('new_checkout', { id: 'thrower' })).isEnabled());
   assert.ok(log.lines.some(([l, m]) => l === 'error' && /integration boom/.test(m)));
@@ -311,4 +311,12 @@ test('clients dropped without close() are freed by the finalizer', { skip: typeo
     return vwo._internals.liveClients() <= before;
   }, 15000);
   assert.ok(gone, `live clients: ${vwo._internals.liveClients()} (before: ${before})`);
+});
+
+test('the README quick start runs offline on examples/settings.json', () => {
+  const { execFileSync } = require('child_process');
+  const out = execFileSync(process.execPath, [path.join(__dirname, '..', 'examples', 'quickstart.js')], { encoding: 'utf8' });
+  assert.match(out, /alice: new_checkout on/);
+  assert.match(out, /tracked: \{ purchase: true \}/);
+  assert.match(out, /uuid of alice: [0-9A-F]{32}/);
 });

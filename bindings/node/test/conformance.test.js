@@ -66,7 +66,9 @@ async function replay(name, { asyncStorage = false } = {}) {
     logger: { level: 'error', transport: { log: () => {} } },
   };
   if (useStorage) options.storage = storage.connector;
-  if (useIntegrations) options.integrations = { callback: (p) => decisions.push(p) };
+  // Track payloads come in the Node SDK's shape ({eventName, api}); the oracle is Python's.
+  const pythonShape = (p) => (p.api === 'trackEvent' ? { event_name: p.eventName, api: p.api } : p);
+  if (useIntegrations) options.integrations = { callback: (p) => decisions.push(pythonShape(p)) };
   if (copt.batch_event_data) {
     options.batchEventData = {
       eventsPerRequest: copt.batch_event_data.events_per_request,
