@@ -29,6 +29,7 @@ try {
 
 const QUICK = process.argv.includes('--quick');
 const N_OURS = QUICK ? 20000 : 100000;
+const DEBUG = process.env.BENCH_DEBUG ? (...a) => console.error(...a) : () => {};
 const N_OFFICIAL = QUICK ? 1000 : 4000;
 
 function officialVersion() {
@@ -56,6 +57,16 @@ function median(xs) {
 function pct(xs, p) {
   const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+/** isEnabled and variables of every call in `list` (one pass, untimed). */
+async function decisions(client, list) {
+  const out = [];
+  for (const [fk, ctx] of list) {
+    const f = await client.getFlag(fk, Object.assign({}, ctx));
+    out.push(JSON.stringify([f.isEnabled(), f.getVariables().map((v) => [v.key, v.value])]));
+  }
+  return out;
 }
 
 async function timeAsync(client, list, n, warm) {
@@ -117,26 +128,36 @@ async function main() {
     const settingsFile = path.join(h.FIXTURES, 'settings', `${name}.json`);
     const settings = require(settingsFile);
     const list = calls(name);
-    const base = { sdkKey: settings.sdkKey, accountId: settings.accountId, settings, logger: { level: 'error' } };
+    // Both log errors (s4's user-agent segments log one per call without a userAgent) to a
+    // transport that drops them, so neither pays for console output.
+    const base = { sdkKey: settings.sdkKey, accountId: settings.accountId, settings, logger: { level: 'error', transport: { log: () => {} } } };
 
+    DEBUG('ours offline');
     const ours = await native.init(Object.assign({ offline: true }, base));
+    const ourDecisions = await decisions(ours, list);
     const a = await timeAsync(ours, list, N_OURS, 5000);
     const s = timeSync(ours, list, N_OURS, 5000);
     await ours.close();
 
+    DEBUG('mock');
     const server = await h.mockServer(settingsFile);
     const live = await native.init(
-      Object.assign({ proxyUrl: server.url, batchEventData: { eventsPerRequest: 100, requestTimeInterval: 60 } }, base),
+      Object.assign({ proxyUrl: server.url, maxQueueSize: 1000000, batchEventData: { eventsPerRequest: 100, requestTimeInterval: 60 } }, base),
     );
+    DEBUG('live');
     const l = await timeAsync(live, list, N_OURS, 5000);
+    DEBUG('live close');
     await live.close();
     await server.stop();
 
     let o = null;
     if (official) {
+      DEBUG('official');
       const net = stubNetwork();
       const oc = await official.init(Object.assign({ network: net }, base));
+      const theirs = await decisions(oc, list);
       o = await timeAsync(oc, list, N_OFFICIAL, 300);
+      o.same = theirs.filter((d, i) => d === ourDecisions[i]).length;
       o.posts = net.posts();
     }
     rows.push({ name, calls: list.length, a, s, l, o });
@@ -147,6 +168,7 @@ async function main() {
     console.log(`  vwo-fme-native getFlag (await), mock server    ${f(l)}`);
     if (o) {
       console.log(`  official vwo-fme-node-sdk getFlag (await)      ${f(o)}  [${o.posts} impressions handed to the stub]`);
+      console.log(`  same decisions as the official Node SDK        ${o.same} of ${list.length} calls (isEnabled and variables)`);
       console.log(`  ratio official / native (await, offline)       ${(o.median / a.median).toFixed(1)}x`);
       console.log(`  ratio official / native (await, mock server)   ${(o.median / l.median).toFixed(1)}x`);
     } else {
@@ -157,7 +179,7 @@ async function main() {
   console.log(`\nworst getFlag median of this binding: ${worst.toFixed(2)} us (target <= 10 us)`);
 }
 
-main().catch((e) => {
+main().then(() => process.exit(0), (e) => {
   console.error(e);
   process.exit(1);
 });
