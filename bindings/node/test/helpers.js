@@ -67,6 +67,10 @@ function mockServer(settingsFile) {
   };
   return new Promise((resolve, reject) => {
     const p = spawn(BIN, ['mock-server', '--settings', settingsFile, '--port', '0', '--log', logFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The server must not outlive this process (process.exit, a failed test run).
+    const killOnExit = () => p.kill();
+    process.once('exit', killOnExit);
+    p.once('exit', () => process.removeListener('exit', killOnExit));
     let buf = '';
     const onData = (d) => {
       buf += d.toString();
