@@ -12,7 +12,7 @@ node-deps:
 
 test-node: lib node-deps
 	cd $(NODE_DIR) && VWO_FME_LIBRARY=$(CURDIR)/$(LIB_DIR)/libvwo_fme.so VWO_FME_BIN=$(CURDIR)/$(LIB_DIR)/vwo-fme \
-		$(NODE) --expose-gc --test --test-concurrency=1 test/
+		$(NODE) --expose-gc --test --test-concurrency=1 test/*.test.js
 
 bench-node: lib node-deps
 	cd $(NODE_DIR) && VWO_FME_LIBRARY=$(CURDIR)/$(LIB_DIR)/libvwo_fme.so VWO_FME_BIN=$(CURDIR)/$(LIB_DIR)/vwo-fme \
