@@ -334,6 +334,8 @@ const finalizer = new FinalizationRegistry((state) => {
 });
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 30000;
+// NULL_ARGUMENT, INVALID_UTF8, INVALID_JSON, INVALID_ARGUMENT, TOO_LARGE, BAD_HANDLE, PANIC.
+const ARGUMENT_ERRORS = new Set([1, 2, 3, 4, 5, 12, 99]);
 
 class VWOClient {
   constructor(state, host, options) {
@@ -381,9 +383,10 @@ class VWOClient {
     const sessionId = fn.flagSessionId(f);
     const reason = fn.flagReason(f);
     fn.flagFree(f);
-    if (status !== 0 && status !== 8 && status !== 7) {
-      // NO_SETTINGS / CLOSED are logged by the library; argument problems are ours to report.
-      this._host.jsLog(4, `getFlag: ${statusName(status)}: ${message}`);
+    if (ARGUMENT_ERRORS.has(status)) {
+      // Evaluation failures (FAILED, NO_SETTINGS, CLOSED) are logged by the library; argument
+      // problems are refused by the C ABI before the client sees them: ours to report.
+      this._host.jsLog(4, `getFlag: ${statusName(status)}: ${message || 'invalid argument'}`);
     }
     return new Flag(enabled, vars, uuid, sessionId, REASON[reason] || 'ERROR');
   }

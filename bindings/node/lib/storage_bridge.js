@@ -104,7 +104,7 @@ class StorageBridge {
         if (!p) return;
         this.pending.delete(m.id);
         if (this.pending.size === 0) this.worker.unref();
-        if (m.status !== 0 && m.status !== 7 && m.status !== 8) this.host.jsLog(4, `getFlag: ${m.statusName}: ${m.error}`);
+        if ([1, 2, 3, 4, 5, 12, 99].includes(m.status)) this.host.jsLog(4, `getFlag: ${m.statusName}: ${m.error}`);
         p.resolve(m);
         return;
       }

@@ -198,3 +198,30 @@ test('a busy JS thread only delays the library threads that log to it (no deadlo
   assert.ok(logged > 0);
   assert.ok(batches.length > 0);
 });
+
+test('gateway: calls that may reach the gateway run off the JS thread; setAlias asks it', async () => {
+  const seen = [];
+  const c = await init(
+    live({
+      settings: EXAMPLE,
+      gatewayService: { url: server.url },
+      integrations: { callback: (p) => seen.push(p.api) },
+      logger: { level: 'error', transport: { log: () => {} } },
+    }),
+  );
+  assert.throws(() => c.getFlagSync('new_checkout', { id: 'gw' }), /getFlagSync/);
+  const offline = await init({ sdkKey: EXAMPLE.sdkKey, accountId: EXAMPLE.accountId, settings: EXAMPLE, offline: true });
+  const flags = await Promise.all(Array.from({ length: 40 }, (_, i) => c.getFlag('new_checkout', { id: `gw-${i}` })));
+  flags.forEach((f, i) => assert.strictEqual(f.isEnabled(), offline.getFlagSync('new_checkout', { id: `gw-${i}` }).isEnabled()));
+  assert.deepStrictEqual(await c.trackEvent('purchase', { id: 'gw-1' }), { purchase: true });
+  assert.ok(seen.filter((a) => a === 'getFlag').length === 40);
+  assert.strictEqual(await c.setAlias({ id: 'gw-1' }, 'gw-alias-1'), false, 'aliasing is not enabled');
+  await c.close();
+  await offline.close();
+  // With aliasing on, setAlias asks the gateway (the mock answers {}: not confirmed).
+  const a = await init(live({ settings: EXAMPLE, gatewayService: { url: server.url }, isAliasingEnabled: true, logger: { level: 'error', transport: { log: () => {} } } }));
+  const before = server.requests().filter((r) => r.path.includes('alias')).length;
+  assert.strictEqual(await a.setAlias('gw-1', 'gw-alias-1'), false);
+  assert.ok(server.requests().filter((r) => r.path.includes('alias')).length > before, 'the gateway was asked');
+  await a.close();
+});
