@@ -320,3 +320,29 @@ test('the README quick start runs offline on examples/settings.json', () => {
   assert.match(out, /tracked: \{ purchase: true \}/);
   assert.match(out, /uuid of alice: [0-9A-F]{32}/);
 });
+
+test('callbacks may call back into the same client (re-entrant getFlag, trackEvent)', async () => {
+  let c;
+  const inner = [];
+  c = await init(
+    base({
+      integrations: {
+        callback: (p) => {
+          if (p.api === 'getFlag' && p.featureKey === 'new_checkout') {
+            inner.push(c.getFlagSync('dark_mode', { id: p.userId }).isEnabled());
+            c.trackEvent('purchase', { id: p.userId });
+          }
+        },
+      },
+    }),
+  );
+  const plain = await init(base());
+  for (const id of ['alice', 'bob', 'carol']) {
+    const f = c.getFlagSync('new_checkout', { id });
+    const want = plain.getFlagSync('new_checkout', { id });
+    assert.deepStrictEqual([f.isEnabled(), f.getVariables(), f.getUUID()], [want.isEnabled(), want.getVariables(), want.getUUID()]);
+  }
+  assert.deepStrictEqual(inner, ['alice', 'bob', 'carol'].map((id) => plain.getFlagSync('dark_mode', { id }).isEnabled()));
+  await c.close();
+  await plain.close();
+});
