@@ -646,7 +646,12 @@ async function init(options) {
   const h = new Host(options);
   const id = nextId++;
   const state = { handle: null, id, freed: false, bridge: null };
-  const storage = options.storage;
+  let storage = options.storage;
+  // The official README passes the connector class itself (`storage: StorageConnector`);
+  // its runtime wants an instance. Accept both.
+  if (typeof storage === 'function' && storage.prototype && typeof storage.prototype.get === 'function') {
+    storage = new storage(); // eslint-disable-line new-cap
+  }
   const useStorage = storage !== undefined && storage !== null && typeof storage.get === 'function';
   let storageGet = 0;
   let storageSet = 0;

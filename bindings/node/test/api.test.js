@@ -216,6 +216,22 @@ test('storage: a synchronous connector is read and written; stored decisions are
   await c.close();
 });
 
+test('storage: the connector class itself (as in the official README) is instantiated', async () => {
+  const written = [];
+  class ReadmeConnector extends StorageConnector {
+    async get() {
+      return null;
+    }
+    async set(data) {
+      written.push(data.featureKey);
+    }
+  }
+  const c = await init(base({ storage: ReadmeConnector }));
+  await c.getFlag('new_checkout', { id: 'alice' });
+  assert.deepStrictEqual(written, ['new_checkout']);
+  await c.close();
+});
+
 test('storage: an async connector (official style) is awaited; reads see earlier writes', async () => {
   const store = new AsyncMemoryConnector();
   const c = await init(base({ storage: store }));
