@@ -82,6 +82,9 @@ export interface IVWOOptions {
   isDevelopmentMode?: boolean;
   isUsageStatsDisabled?: boolean;
   isAliasingEnabled?: boolean;
+  /** API promises resolve after their events were sent (retries off). */
+  shouldWaitForTrackingCalls?: boolean;
+  edgeConfig?: { shouldWaitForTrackingCalls?: boolean; maxEventsToBatch?: number };
   // Extensions of this binding (keys of the native library):
   /** With `settings`: no network at all. */
   offline?: boolean;

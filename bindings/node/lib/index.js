@@ -310,7 +310,18 @@ function optionsJson(options) {
     o.batchEventData = Object.assign({}, options.batchEventData);
     delete o.batchEventData.flushCallback;
   }
+  if (waitsForTrackingCalls(options)) {
+    // The official SDK's serverless mode: API promises resolve after their network calls, with
+    // retries off. Here: the library sends in the calling thread (a libuv pool thread).
+    delete o.shouldWaitForTrackingCalls;
+    o.threading = { enabled: false };
+    o.retryConfig = Object.assign({}, isObject(options.retryConfig) ? options.retryConfig : {}, { shouldRetry: false });
+  }
   return JSON.stringify(o);
+}
+
+function waitsForTrackingCalls(options) {
+  return options.shouldWaitForTrackingCalls === true || (isObject(options.edgeConfig) && options.edgeConfig.shouldWaitForTrackingCalls === true);
 }
 
 function callAsync(f, ...args) {
@@ -344,7 +355,8 @@ class VWOClient {
     this._closing = false;
     this._inflight = new Set();
     this._offThread = !!(isObject(options.gatewayService) && options.gatewayService.url) ||
-      (isObject(options.threading) && options.threading.enabled === false);
+      (isObject(options.threading) && options.threading.enabled === false) ||
+      waitsForTrackingCalls(options);
     this.options = options;
     this._outPtr = new BigUint64Array(1);
     this._outInt = new Int32Array(1);

@@ -225,3 +225,18 @@ test('gateway: calls that may reach the gateway run off the JS thread; setAlias 
   assert.ok(server.requests().filter((r) => r.path.includes('alias')).length > before, 'the gateway was asked');
   await a.close();
 });
+
+test('shouldWaitForTrackingCalls: getFlag and trackEvent resolve after their events reached the server', async () => {
+  const c = await init(live({ settings: EXAMPLE, shouldWaitForTrackingCalls: true }));
+  const count = (name) => server.requests().filter((r) => (r.raw_query || '').includes(`en=${name}`) || JSON.stringify(r.body || {}).includes(`"name":"${name}"`)).length;
+  for (let i = 0; i < 5; i++) {
+    const before = count('vwo_variationShown');
+    const f = await c.getFlag('new_checkout', { id: `wait-${i}` });
+    assert.ok(f.isEnabled());
+    assert.ok(count('vwo_variationShown') > before, 'the impression was sent before getFlag resolved');
+  }
+  const before = count('purchase');
+  assert.deepStrictEqual(await c.trackEvent('purchase', { id: 'wait-1' }), { purchase: true });
+  assert.ok(count('purchase') > before, 'the event was sent before trackEvent resolved');
+  await c.close();
+});
