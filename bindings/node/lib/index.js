@@ -655,6 +655,12 @@ class VWOClient {
 async function init(options) {
   if (!isObject(options)) throw new VWOError(6, 'options must be an object with sdkKey and accountId');
   const { fn, callbacksSize } = native();
+  let json;
+  try {
+    json = optionsJson(options);
+  } catch (e) {
+    throw new VWOError(3, `options are not JSON-serialisable: ${errText(e)}`);
+  }
   const h = new Host(options);
   const id = nextId++;
   const state = { handle: null, id, freed: false, bridge: null };
@@ -692,7 +698,6 @@ async function init(options) {
     flush: h.flushCallback ? t.flush : 0,
   };
   records.set(id, h);
-  const json = optionsJson(options);
   const out = [null];
   let status;
   let message;

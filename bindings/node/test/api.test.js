@@ -47,6 +47,9 @@ test('init rejects unusable options with a VWOError', async () => {
   await assert.rejects(init(base({ logger: { level: 'loud' } })), /unknown logger level "loud"/);
   // Without settings the client is created off the JS thread: the message is still the library's.
   await assert.rejects(init({ sdkKey: 'k', accountId: 1, logger: { level: 'loud' } }), /unknown logger level "loud"/);
+  const circular = base();
+  circular.self = circular;
+  await assert.rejects(init(circular), (e) => e instanceof VWOError && e.code === 'VWO_ERR_INVALID_JSON');
   assert.strictEqual(vwo._internals.liveClients(), 0, 'failed inits leave no callbacks registered');
 });
 
