@@ -371,6 +371,15 @@ int64_t vwo_flag_session_id(const struct vwo_flag *flag);
 // `flag` is NULL or a live handle.
 const char *vwo_flag_uuid(const struct vwo_flag *flag);
 
+// Why the flag is disabled when its reason is `VWO_REASON_ERROR` (the message
+// `vwo_last_error_message` gave on the deciding thread), borrowed from the flag (valid
+// until `vwo_flag_free`; do not free). NULL when there was no error. Useful when the
+// decision ran on another thread than the one reading it.
+//
+// # Safety
+// `flag` is NULL or a live handle.
+const char *vwo_flag_error(const struct vwo_flag *flag);
+
 // A boolean variable (0/1) into `*out`, else `default_value` with `VWO_ERR_NOT_FOUND` or
 // `VWO_ERR_TYPE_MISMATCH`.
 //

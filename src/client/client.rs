@@ -1158,7 +1158,8 @@ impl Inner {
         let me = self.self_ref.get().and_then(std::sync::Weak::upgrade);
         if let Some(me) = me {
             if !self.is_closed() {
-                self.poll.lock().unwrap_or_else(|e| e.into_inner()).handle = None;
+                let stale = self.poll.lock().unwrap_or_else(|e| e.into_inner()).handle.take();
+                crate::events::dispatcher::abandon(stale.into_iter());
                 me.start_polling();
             }
         }
@@ -1171,7 +1172,13 @@ impl Inner {
             let handle = {
                 let mut p = self.poll.lock().unwrap_or_else(|e| e.into_inner());
                 let same = p.generation == crate::events::fork::generation();
-                p.handle.take().filter(|_| same)
+                let h = p.handle.take();
+                if same {
+                    h
+                } else {
+                    crate::events::dispatcher::abandon(h.into_iter());
+                    None
+                }
             };
             if let Some(h) = handle {
                 if h.thread().id() != std::thread::current().id() {

@@ -526,14 +526,17 @@ impl Dispatcher {
             let mut t = lock(&self.threads);
             // Threads cannot join themselves: closed from one of them (a callback), the
             // threads wind down on their own once signalled.
-            let same_process = t.generation == super::fork::generation() && !on_dispatch_thread();
+            let forked = t.generation != super::fork::generation();
             let c = t.collector.take();
             let w = std::mem::take(&mut t.workers);
             let tm = t.timer.take();
-            if same_process {
-                (c, w, tm)
-            } else {
+            if forked {
+                abandon(c.into_iter().chain(w).chain(tm));
                 (None, Vec::new(), None)
+            } else if on_dispatch_thread() {
+                (None, Vec::new(), None)
+            } else {
+                (c, w, tm)
             }
         };
         // The collector hands what it still holds to the workers, then closes their channel.
@@ -641,9 +644,8 @@ impl Dispatcher {
             t.generation = generation;
             self.courier.forked();
             t.tx = None;
-            t.workers.clear();
-            t.collector = None;
-            t.timer = None;
+            let (c, tm) = (t.collector.take(), t.timer.take());
+            abandon(std::mem::take(&mut t.workers).into_iter().chain(c).chain(tm));
             *lock(&self.pending.count) = 0;
             *lock(&self.inbox) = Inbox::default();
             let mut b = lock(&self.batch);
@@ -704,6 +706,14 @@ impl Dispatcher {
         }
         t.tx = Some(tx);
         true
+    }
+}
+
+/// Forgets handles of threads that belonged to the parent of a forked process. Dropping them
+/// would `pthread_detach` an id that a thread of the child may now carry.
+pub fn abandon(handles: impl Iterator<Item = JoinHandle<()>>) {
+    for h in handles {
+        std::mem::forget(h);
     }
 }
 

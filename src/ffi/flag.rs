@@ -20,6 +20,7 @@ pub struct vwo_flag {
     magic: u64,
     flag: Flag,
     uuid: OnceCell<Option<CString>>,
+    error: OnceCell<Option<CString>>,
 }
 
 /// How a decision was reached (`vwo_flag_reason`).
@@ -56,6 +57,7 @@ fn give(out: *mut *mut vwo_flag, flag: Flag) {
             magic: FLAG_MAGIC,
             flag,
             uuid: OnceCell::new(),
+            error: OnceCell::new(),
         }))
     };
 }
@@ -181,6 +183,30 @@ pub unsafe extern "C" fn vwo_flag_uuid(flag: *const vwo_flag) -> *const c_char {
         Ok(f) => f
             .uuid
             .get_or_init(|| f.flag.uuid().and_then(|u| CString::new(u).ok()))
+            .as_ref()
+            .map_or(std::ptr::null(), |c| c.as_ptr()),
+        Err(_) => std::ptr::null(),
+    })
+}
+
+/// Why the flag is disabled when its reason is `VWO_REASON_ERROR` (the message
+/// `vwo_last_error_message` gave on the deciding thread), borrowed from the flag (valid
+/// until `vwo_flag_free`; do not free). NULL when there was no error. Useful when the
+/// decision ran on another thread than the one reading it.
+///
+/// # Safety
+/// `flag` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn vwo_flag_error(flag: *const vwo_flag) -> *const c_char {
+    boundary_value(std::ptr::null(), || match flag_ref(flag) {
+        Ok(f) => f
+            .error
+            .get_or_init(|| {
+                f.flag
+                    .error
+                    .as_deref()
+                    .and_then(|e| CString::new(e.replace('\0', "")).ok())
+            })
             .as_ref()
             .map_or(std::ptr::null(), |c| c.as_ptr()),
         Err(_) => std::ptr::null(),
