@@ -13,9 +13,9 @@
 # Everything C/C++ is built in build/cabi/ (git-ignored) and runs from the repository root.
 # Network tests talk to the project's loopback mock server only (tests/c/with_mock_server.sh).
 
-TEST_TARGETS += test-c test-c-asan test-c-valgrind
+TEST_TARGETS += test-c test-c-asan test-c-valgrind test-c-replay
 
-.PHONY: test-c test-c-asan test-c-valgrind
+.PHONY: test-c test-c-asan test-c-valgrind test-c-replay
 
 VWO_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VWO_SOVERSION := $(firstword $(subst ., ,$(VWO_VERSION)))
@@ -79,3 +79,12 @@ VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kind
 
 test-c-valgrind: lib $(CABI)/test_abi
 	VWO_TEST_ROUNDS=6 $(WITH_MOCK) -- $(VALGRIND) $(CABI)/test_abi -bad_handles
+
+# ---- conformance replay through the ABI ----------------------------------------------------
+
+$(CABI)/replay: tests/c/replay.c tests/c/support.c tests/c/support.h include/vwo_fme.h | $(CABI)
+	$(CC) $(CABI_CFLAGS) tests/c/replay.c tests/c/support.c -o $@ $(CABI_LDLIBS)
+
+# All 14 shared case files (12 315 calls) against the official Python SDK's results.
+test-c-replay: lib $(CABI)/replay
+	python3 tests/c/check_replay.py --replay $(CABI)/replay
