@@ -13,9 +13,9 @@
 # Everything C/C++ is built in build/cabi/ (git-ignored) and runs from the repository root.
 # Network tests talk to the project's loopback mock server only (tests/c/with_mock_server.sh).
 
-TEST_TARGETS += test-c test-c-asan test-c-valgrind test-c-replay
+TEST_TARGETS += test-c test-c-asan test-c-valgrind test-c-replay test-cpp
 
-.PHONY: test-c test-c-asan test-c-valgrind test-c-replay
+.PHONY: test-c test-c-asan test-c-valgrind test-c-replay test-cpp test-headers
 
 VWO_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VWO_SOVERSION := $(firstword $(subst ., ,$(VWO_VERSION)))
@@ -88,3 +88,28 @@ $(CABI)/replay: tests/c/replay.c tests/c/support.c tests/c/support.h include/vwo
 # All 14 shared case files (12 315 calls) against the official Python SDK's results.
 test-c-replay: lib $(CABI)/replay
 	python3 tests/c/check_replay.py --replay $(CABI)/replay
+
+# ---- C++ wrapper and the header as C and C++ ------------------------------------------------
+
+CPP_TEST_DEPS := tests/cpp/test_wrapper.cpp bindings/cpp/vwo_fme.hpp include/vwo_fme.h
+$(CABI)/test_wrapper: $(CPP_TEST_DEPS) | $(CABI)
+	$(CXX) $(CABI_CXXFLAGS) -DVWO_EXPECTED_VERSION='"$(VWO_VERSION)"' tests/cpp/test_wrapper.cpp \
+	  -o $@ $(CABI_LDLIBS)
+$(CABI)/test_wrapper_asan: $(CPP_TEST_DEPS) | $(CABI)
+	$(CXX) $(CABI_CXXFLAGS) -O1 $(ASAN_FLAGS) -DVWO_EXPECTED_VERSION='"$(VWO_VERSION)"' \
+	  tests/cpp/test_wrapper.cpp -o $@ $(CABI_LDLIBS)
+
+# The C header alone, as C (c99, c11) and as C++ (c++11, c++17, c++20).
+test-headers: | $(CABI)
+	for std in c99 c11; do \
+	  $(CC) -std=$$std $(CABI_WARN) -Iinclude -c tests/c/header_only.c -o $(CABI)/header_$$std.o; done
+	for std in c++11 c++17 c++20; do \
+	  $(CXX) -std=$$std $(CABI_WARN) -Iinclude -c tests/cpp/header_only.cpp -o $(CABI)/header_$$std.o; done
+	@echo "vwo_fme.h compiles as C99, C11, C++11, C++17 and C++20 with $(CABI_WARN)"
+
+# The wrapper's test, plain and under ASan+UBSan (exceptions thrown by callbacks cross no C
+# frame), with the mock server for the flush callback.
+test-cpp: lib test-headers $(CABI)/test_wrapper $(CABI)/test_wrapper_asan
+	$(WITH_MOCK) -- $(CABI)/test_wrapper
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	$(WITH_MOCK) -- $(CABI)/test_wrapper_asan
