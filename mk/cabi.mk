@@ -15,7 +15,7 @@
 
 TEST_TARGETS += test-c test-c-asan test-c-valgrind test-c-replay test-cpp
 
-.PHONY: test-c test-c-asan test-c-valgrind test-c-replay test-cpp test-headers
+.PHONY: test-c test-c-asan test-c-valgrind test-c-replay test-cpp test-headers demo demo-rust
 
 VWO_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VWO_SOVERSION := $(firstword $(subst ., ,$(VWO_VERSION)))
@@ -50,8 +50,9 @@ $(CABI):
 $(CABI)/test_abi: $(C_TEST_DEPS) | $(CABI)
 	$(CC) $(CABI_CFLAGS) $(C_TEST_SRC) -o $@ $(CABI_LDLIBS)
 
-test-c: lib $(CABI)/test_abi
+test-c: lib $(CABI)/test_abi $(CABI)/quickstart
 	$(WITH_MOCK) -- $(CABI)/test_abi
+	$(CABI)/quickstart >/dev/null
 
 # AddressSanitizer + UndefinedBehaviorSanitizer on the C side (the Rust library is not
 # instrumented, but its malloc/free go through ASan's allocator, so C-side misuse of the
@@ -109,7 +110,23 @@ test-headers: | $(CABI)
 
 # The wrapper's test, plain and under ASan+UBSan (exceptions thrown by callbacks cross no C
 # frame), with the mock server for the flush callback.
-test-cpp: lib test-headers $(CABI)/test_wrapper $(CABI)/test_wrapper_asan
+test-cpp: lib test-headers $(CABI)/test_wrapper $(CABI)/test_wrapper_asan $(CABI)/quickstart_cpp
+	$(CABI)/quickstart_cpp >/dev/null
 	$(WITH_MOCK) -- $(CABI)/test_wrapper
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	$(WITH_MOCK) -- $(CABI)/test_wrapper_asan
+
+# ---- quickstarts and the demo ----------------------------------------------------------------
+
+$(CABI)/quickstart: examples/quickstart.c include/vwo_fme.h | $(CABI)
+	$(CC) $(CABI_CFLAGS) examples/quickstart.c -o $@ $(CABI_LDLIBS)
+$(CABI)/quickstart_cpp: examples/quickstart.cpp bindings/cpp/vwo_fme.hpp include/vwo_fme.h | $(CABI)
+	$(CXX) $(CABI_CXXFLAGS) examples/quickstart.cpp -o $@ $(CABI_LDLIBS)
+
+# `make demo`: build the library, then run the C quickstart (offline, examples/settings.json).
+demo: lib $(CABI)/quickstart
+	@$(CABI)/quickstart
+
+# The Rust example (the former `make demo`).
+demo-rust:
+	$(CARGO) run --quiet --release --example demo
