@@ -13,9 +13,10 @@
 # Everything C/C++ is built in build/cabi/ (git-ignored) and runs from the repository root.
 # Network tests talk to the project's loopback mock server only (tests/c/with_mock_server.sh).
 
-TEST_TARGETS += test-c test-c-asan test-c-valgrind test-c-replay test-cpp
+TEST_TARGETS += test-c test-c-asan test-c-valgrind test-cpp test-c-replay test-install
 
-.PHONY: test-c test-c-asan test-c-valgrind test-c-replay test-cpp test-headers demo demo-rust
+.PHONY: test-c test-c-asan test-c-valgrind test-c-replay test-cpp test-headers demo demo-rust \
+        install test-install
 
 VWO_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VWO_SOVERSION := $(firstword $(subst ., ,$(VWO_VERSION)))
@@ -130,3 +131,48 @@ demo: lib $(CABI)/quickstart
 # The Rust example (the former `make demo`).
 demo-rust:
 	$(CARGO) run --quiet --release --example demo
+
+# ---- install ---------------------------------------------------------------------------------
+#
+#   make install PREFIX=/usr/local [DESTDIR=/staging]
+#
+#   lib/libvwo_fme.so.$(VWO_VERSION)   soname libvwo_fme.so.$(VWO_SOVERSION); only vwo_* exported
+#   lib/libvwo_fme.so.$(VWO_SOVERSION) -> libvwo_fme.so.$(VWO_VERSION)
+#   lib/libvwo_fme.so   -> libvwo_fme.so.$(VWO_SOVERSION)
+#   lib/libvwo_fme.a
+#   lib/pkgconfig/vwo_fme.pc        (Libs.private: the static library's system libraries)
+#   include/vwo_fme.h, include/vwo_fme.hpp
+#
+# The installed shared library is linked from the release static library: the same
+# LTO-optimised objects as target/release/libvwo_fme.so, with the soname set by the linker
+# (-Wl,-soname) and the exports by mk/vwo_fme.map. This keeps the development build
+# soname-free (the tests and the language bindings load target/release/libvwo_fme.so under
+# that name; a soname there would make every program linked with it ask for libvwo_fme.so.0)
+# and costs a 2 s link instead of a full cargo rebuild with other RUSTFLAGS.
+# After installing into a system directory, run ldconfig.
+
+VWO_SONAME := libvwo_fme.so.$(VWO_SOVERSION)
+VWO_REALNAME := libvwo_fme.so.$(VWO_VERSION)
+
+$(CABI)/$(VWO_REALNAME): lib mk/vwo_fme.map | $(CABI)
+	$(CC) -shared -o $@ -Wl,-soname,$(VWO_SONAME) -Wl,--version-script=mk/vwo_fme.map \
+	  -Wl,--gc-sections -Wl,-z,relro,-z,now,-z,noexecstack \
+	  -Wl,--whole-archive $(LIB_DIR)/libvwo_fme.a -Wl,--no-whole-archive $(VWO_NATIVE_LIBS)
+
+install: $(CABI)/$(VWO_REALNAME)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(CABI)/$(VWO_REALNAME) $(DESTDIR)$(PREFIX)/lib/$(VWO_REALNAME)
+	ln -sfn $(VWO_REALNAME) $(DESTDIR)$(PREFIX)/lib/$(VWO_SONAME)
+	ln -sfn $(VWO_SONAME) $(DESTDIR)$(PREFIX)/lib/libvwo_fme.so
+	install -m 0644 $(LIB_DIR)/libvwo_fme.a $(DESTDIR)$(PREFIX)/lib/libvwo_fme.a
+	install -m 0644 include/vwo_fme.h bindings/cpp/vwo_fme.hpp $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VWO_VERSION)|' \
+	    -e 's|@LIBS_PRIVATE@|$(VWO_NATIVE_LIBS)|' mk/vwo_fme.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/vwo_fme.pc
+	@echo "installed vwo-fme $(VWO_VERSION) into $(DESTDIR)$(PREFIX)"
+
+# Installs into a temporary PREFIX, checks the layout, soname and exports, builds the
+# quickstarts against it with pkg-config (shared and static) and runs them, and runs the C
+# test suite on the installed shared library.
+test-install: lib $(CABI)/test_abi $(CABI)/quickstart $(CABI)/quickstart_cpp
+	MAKE="$(MAKE)" VWO_CC="$(CC)" VWO_CXX="$(CXX)" VWO_VERSION=$(VWO_VERSION) tests/c/test_install.sh
