@@ -16,7 +16,7 @@
 TEST_TARGETS += test-c test-c-asan test-c-valgrind test-cpp test-c-replay test-install
 
 .PHONY: test-c test-c-asan test-c-valgrind test-c-replay test-cpp test-headers demo demo-rust \
-        install test-install
+        install test-install bench-c
 
 VWO_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VWO_SOVERSION := $(firstword $(subst ., ,$(VWO_VERSION)))
@@ -176,3 +176,13 @@ install: $(CABI)/$(VWO_REALNAME)
 # test suite on the installed shared library.
 test-install: lib $(CABI)/test_abi $(CABI)/quickstart $(CABI)/quickstart_cpp
 	MAKE="$(MAKE)" VWO_CC="$(CC)" VWO_CXX="$(CXX)" VWO_VERSION=$(VWO_VERSION) tests/c/test_install.sh
+
+# ---- benchmark -------------------------------------------------------------------------------
+
+$(CABI)/bench: tests/c/bench.c tests/c/support.c tests/c/support.h include/vwo_fme.h | $(CABI)
+	$(CC) $(CABI_CFLAGS) tests/c/bench.c tests/c/support.c -o $@ $(CABI_LDLIBS)
+
+# Median ns per vwo_get_flag (JSON context; reused vwo_context) with the impression queued for
+# the loopback mock server: thread CPU time first, wall time second (tests/c/bench.c).
+bench-c: lib $(CABI)/bench
+	$(WITH_MOCK) --settings tests/fixtures/conformance/settings/s1_rollout_only.json -- $(CABI)/bench
