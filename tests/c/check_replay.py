@@ -153,7 +153,7 @@ def main():
 
     names = args.cases or sorted(
         f[:-5] for f in os.listdir(os.path.join(KIT, "cases")) if f.endswith(".json"))
-    total_calls = total_diffs = 0
+    total_calls = total_diffs = total_writes = total_payloads = 0
     for name in names:
         with open(os.path.join(KIT, "cases", name + ".json"), encoding="utf-8") as f:
             cases = json.load(f)
@@ -178,6 +178,8 @@ def main():
                                                    int(time.time()))
         total_calls += len(actual)
         total_diffs += len(diffs)
+        total_writes += writes
+        total_payloads += payloads
         checked = []
         if storage:
             checked.append(f"{writes} storage writes")
@@ -189,7 +191,8 @@ def main():
         print(f"c replay {name}: {len(actual)} calls, {len(diffs)} differences{note} [{elapsed:.2f} s]")
         for path, e, a in diffs[: args.show]:
             print(f"    {path}: expected {json.dumps(e)[:300]}, got {json.dumps(a)[:300]}")
-    print(f"c replay: {len(names)} case files, {total_calls} calls, {total_diffs} differences")
+    print(f"c replay: {len(names)} case files, {total_calls} calls, {total_diffs} differences "
+          f"({total_writes} storage writes and {total_payloads} integration payloads compared)")
     return 0 if total_diffs == 0 else 1
 
 
