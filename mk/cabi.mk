@@ -58,7 +58,8 @@ test-c: lib $(CABI)/test_abi $(CABI)/quickstart
 # AddressSanitizer + UndefinedBehaviorSanitizer on the C side (the Rust library is not
 # instrumented, but its malloc/free go through ASan's allocator, so C-side misuse of the
 # strings and handles it returns is caught). Leak detection is on: LeakSanitizer reports
-# unfreed allocations of the whole process, the library's included.
+# unfreed allocations of the whole process, the library's included. Nothing needs
+# suppressing: the Rust library links no allocator of its own and is linked, not dlopen'ed.
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 $(CABI)/test_abi_asan: $(C_TEST_DEPS) | $(CABI)
 	$(CC) $(CABI_CFLAGS) -O1 $(ASAN_FLAGS) $(C_TEST_SRC) -o $@ $(CABI_LDLIBS)
@@ -71,11 +72,11 @@ test-c-asan: lib $(CABI)/test_abi_asan
 # valgrind (memcheck) on the plain build: any error, or a definitely/indirectly lost
 # block, fails. No suppression file is needed: the Rust runtime's allocations at exit are
 # "still reachable" or "possibly lost" (thread-local and thread bookkeeping), not reported.
-# Two deliberate exclusions, both for the known ABI defect described in tests/c/test_misuse.c
-# (handle structs are not #[repr(C)] with the magic first, so the library's handle-type
-# check reads uninitialised or out-of-bounds bytes when given a handle of another type):
-# the bad_handles group runs in test-c and test-c-asan only. The thread group runs fewer
-# rounds (valgrind serialises threads and runs ~80x slower).
+# Two adjustments: the bad_handles group runs in test-c and test-c-asan only, because of the
+# known ABI defect described in tests/c/test_misuse.c (the handle structs are not #[repr(C)]
+# with the magic number first, so the library's handle-type check reads uninitialised or
+# out-of-bounds bytes when given a handle of another type; valgrind reports it, rightly);
+# and the thread group runs fewer rounds (valgrind serialises threads, ~80x slower).
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
             --show-leak-kinds=definite,indirect --quiet
 
