@@ -1,5 +1,6 @@
 # vwo-fme: one command for the demo, one for every test.
-#   make demo   decisions for a handful of users on examples/settings.json, offline
+#   make demo   the C quickstart (examples/quickstart.c) on examples/settings.json, offline
+#               (defined in mk/cabi.mk; `make demo-rust` runs the Rust example)
 #   make test   formatting, lints and every test suite
 #
 # Each part of the project adds its own targets in mk/*.mk and appends its test target to
@@ -22,9 +23,6 @@ build:
 # The shared and static libraries and the vwo-fme binary.
 lib:
 	$(CARGO) build --release --lib --bins
-
-demo:
-	$(CARGO) run --quiet --release --example demo
 
 lint:
 	$(CARGO) fmt --all -- --check
