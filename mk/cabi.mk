@@ -72,16 +72,12 @@ test-c-asan: lib $(CABI)/test_abi_asan
 # valgrind (memcheck) on the plain build: any error, or a definitely/indirectly lost
 # block, fails. No suppression file is needed: the Rust runtime's allocations at exit are
 # "still reachable" or "possibly lost" (thread-local and thread bookkeeping), not reported.
-# Two adjustments: the bad_handles group runs in test-c and test-c-asan only, because of the
-# known ABI defect described in tests/c/test_misuse.c (the handle structs are not #[repr(C)]
-# with the magic number first, so the library's handle-type check reads uninitialised or
-# out-of-bounds bytes when given a handle of another type; valgrind reports it, rightly);
-# and the thread group runs fewer rounds (valgrind serialises threads, ~80x slower).
+# The thread group runs fewer rounds (valgrind serialises threads, ~80x slower).
 VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
             --show-leak-kinds=definite,indirect --quiet
 
 test-c-valgrind: lib $(CABI)/test_abi
-	VWO_TEST_ROUNDS=6 $(WITH_MOCK) -- $(VALGRIND) $(CABI)/test_abi -bad_handles
+	VWO_TEST_ROUNDS=6 $(WITH_MOCK) -- $(VALGRIND) $(CABI)/test_abi
 
 # ---- conformance replay through the ABI ----------------------------------------------------
 

@@ -41,7 +41,9 @@ pub struct vwo_callbacks {
     /// Answer with `vwo_storage_result_set_json` (a JSON object; not calling it means "no
     /// record") and return 0; return non-zero (optionally after
     /// `vwo_storage_result_set_error`) when the read failed: the evaluation goes on as if
-    /// there were no record.
+    /// there were no record. Text that is not JSON counts as a failed read. JSON that is not
+    /// an object (`[1]`, `"x"`) fails the decision, as in the official SDKs: the flag comes
+    /// back disabled with `VWO_REASON_ERROR`.
     pub storage_get: Option<
         unsafe extern "C" fn(
             user_data: *mut c_void,

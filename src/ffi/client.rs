@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::callbacks::{from_host, vwo_callbacks};
 use super::context::{context_arg, vwo_context, ContextArg};
 use super::error::*;
+use super::handle::{handle_ref, into_handle, take_handle};
 use super::strings::*;
 use crate::client::{ApiError, Client};
 use crate::core::decide::identity;
@@ -16,8 +17,7 @@ const CLIENT_MAGIC: u64 = 0x5657_4f43_4c49_454e; // "VWOCLIEN"
 
 /// A client. Create with `vwo_client_new`, release with `vwo_client_free`.
 pub struct vwo_client {
-    magic: u64,
-    pub(crate) client: Client,
+    _opaque: [u8; 0],
 }
 
 /// A checked reference to a client handle.
@@ -25,13 +25,10 @@ pub(crate) fn client_ref<'a>(p: *const vwo_client) -> Result<&'a Client, vwo_sta
     if p.is_null() {
         return Err(fail(VWO_ERR_NULL_ARGUMENT, "client is NULL"));
     }
-    // SAFETY: a non-NULL handle points to a live `vwo_client` (ABI contract); the magic
-    // check catches a handle of another type passed by mistake.
-    let c = unsafe { &*p };
-    if c.magic != CLIENT_MAGIC {
-        return Err(fail(VWO_ERR_BAD_HANDLE, "not a vwo_client handle"));
-    }
-    Ok(&c.client)
+    // SAFETY: a non-NULL handle points to a live handle block (ABI contract); the tag check
+    // catches a handle of another type passed by mistake.
+    unsafe { handle_ref::<Client, vwo_client>(p, CLIENT_MAGIC) }
+        .ok_or_else(|| fail(VWO_ERR_BAD_HANDLE, "not a vwo_client handle"))
 }
 
 pub(crate) fn api_status(e: ApiError) -> vwo_status {
@@ -50,6 +47,10 @@ pub(crate) fn api_status(e: ApiError) -> vwo_status {
 ///
 /// Ownership: `options_json` and `callbacks` are borrowed for the call (the function
 /// pointers and `user_data` are kept). Release the handle with `vwo_client_free`.
+/// `free_user_data` (if set) is called exactly once: when the client is freed, or before this
+/// function returns an error, whatever the error (including a NULL `out_client`). The only
+/// exception is a `callbacks` whose `struct_size` is too small to be read, which is rejected
+/// with `VWO_ERR_INVALID_ARGUMENT` without touching it.
 /// Errors: `VWO_ERR_INIT` (missing `sdk_key` / `account_id`, unusable option: see
 /// `vwo_last_error_message`), argument errors.
 ///
@@ -62,18 +63,18 @@ pub unsafe extern "C" fn vwo_client_new(
     out_client: *mut *mut vwo_client,
 ) -> vwo_status {
     boundary(|| {
-        if out_client.is_null() {
-            return fail(VWO_ERR_NULL_ARGUMENT, "out_client is NULL");
-        }
-        // SAFETY: `out_client` is writable.
-        unsafe { *out_client = std::ptr::null_mut() };
-        // Take the callbacks first: from here on, `user_data` is released exactly once
-        // (when the client goes, or when this call fails).
+        // Take the callbacks before anything can fail: from here on, `user_data` is released
+        // exactly once (when the client goes, or when this call fails, whatever the reason).
         // SAFETY: `callbacks` is NULL or a readable struct.
         let cbs = match unsafe { from_host(callbacks) } {
             Ok(c) => c,
             Err(s) => return s,
         };
+        if out_client.is_null() {
+            return fail(VWO_ERR_NULL_ARGUMENT, "out_client is NULL");
+        }
+        // SAFETY: `out_client` is writable.
+        unsafe { *out_client = std::ptr::null_mut() };
         let text = match input(options_json, "options_json", VWO_MAX_SETTINGS_BYTES) {
             Ok(t) => t,
             Err(s) => return s,
@@ -84,12 +85,8 @@ pub unsafe extern "C" fn vwo_client_new(
         };
         match Client::from_json(&options, cbs) {
             Ok(client) => {
-                let h = Box::new(vwo_client {
-                    magic: CLIENT_MAGIC,
-                    client,
-                });
                 // SAFETY: `out_client` is writable.
-                unsafe { *out_client = Box::into_raw(h) };
+                unsafe { *out_client = into_handle(CLIENT_MAGIC, client) };
                 VWO_OK
             }
             Err(e) => fail(VWO_ERR_INIT, e.to_string()),
@@ -151,11 +148,10 @@ pub unsafe extern "C" fn vwo_client_free(client: *mut vwo_client) {
         if client.is_null() || client_ref(client).is_err() {
             return VWO_OK;
         }
-        // SAFETY: the handle came from `Box::into_raw` in `vwo_client_new`.
-        let mut b = unsafe { Box::from_raw(client) };
-        b.magic = 0;
-        b.client.close();
-        drop(b);
+        // SAFETY: a live client handle (checked above), no longer used by other threads.
+        if let Some(b) = unsafe { take_handle::<Client, vwo_client>(client, CLIENT_MAGIC) } {
+            b.value.close();
+        }
         VWO_OK
     });
 }
@@ -168,6 +164,18 @@ fn properties(p: *const c_char, what: &str) -> Result<Option<Map<String, Value>>
             Value::Null => Ok(None),
             _ => Err(fail(VWO_ERR_INVALID_ARGUMENT, format!("{what} must be a JSON object"))),
         },
+    }
+}
+
+/// Attributes are required: NULL is a NULL argument, JSON `null` (or any non-object) an
+/// invalid one.
+fn attributes(p: *const c_char) -> Result<Map<String, Value>, vwo_status> {
+    if p.is_null() {
+        return Err(fail(VWO_ERR_NULL_ARGUMENT, "attributes_json is NULL"));
+    }
+    match properties(p, "attributes_json")? {
+        Some(m) => Ok(m),
+        None => Err(fail(VWO_ERR_INVALID_ARGUMENT, "attributes_json must be a JSON object")),
     }
 }
 
@@ -312,9 +320,8 @@ pub unsafe extern "C" fn vwo_set_attributes(
     attributes_json: *const c_char,
     context_json: *const c_char,
 ) -> vwo_status {
-    boundary(|| match properties(attributes_json, "attributes_json") {
-        Ok(Some(m)) => set_attrs(client, m, ContextArg::Json(context_json)),
-        Ok(None) => fail(VWO_ERR_NULL_ARGUMENT, "attributes_json is NULL"),
+    boundary(|| match attributes(attributes_json) {
+        Ok(m) => set_attrs(client, m, ContextArg::Json(context_json)),
         Err(s) => s,
     })
 }
@@ -329,9 +336,8 @@ pub unsafe extern "C" fn vwo_set_attributes_ctx(
     attributes_json: *const c_char,
     context: *const vwo_context,
 ) -> vwo_status {
-    boundary(|| match properties(attributes_json, "attributes_json") {
-        Ok(Some(m)) => set_attrs(client, m, ContextArg::Handle(context)),
-        Ok(None) => fail(VWO_ERR_NULL_ARGUMENT, "attributes_json is NULL"),
+    boundary(|| match attributes(attributes_json) {
+        Ok(m) => set_attrs(client, m, ContextArg::Handle(context)),
         Err(s) => s,
     })
 }

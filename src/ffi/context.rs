@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::os::raw::c_char;
 
 use super::error::*;
+use super::handle::{handle_ref, into_handle, take_handle};
 use super::strings::*;
 use crate::core::decide::UserContext;
 
@@ -12,8 +13,7 @@ const CONTEXT_MAGIC: u64 = 0x5657_4f43_5458_5431; // "VWOCTXT1"
 /// A parsed user context. Create with `vwo_context_new`, release with `vwo_context_free`.
 /// Immutable: may be shared by any number of threads.
 pub struct vwo_context {
-    magic: u64,
-    pub(crate) ctx: UserContext,
+    _opaque: [u8; 0],
 }
 
 /// A context argument: JSON text or a handle.
@@ -36,12 +36,10 @@ pub(crate) fn context_arg<'a>(arg: ContextArg) -> Result<Cow<'a, UserContext>, v
             if h.is_null() {
                 return Err(fail(VWO_ERR_NULL_ARGUMENT, "context is NULL"));
             }
-            // SAFETY: a non-NULL handle points to a live `vwo_context` (ABI contract).
-            let c = unsafe { &*h };
-            if c.magic != CONTEXT_MAGIC {
-                return Err(fail(VWO_ERR_BAD_HANDLE, "not a vwo_context handle"));
-            }
-            Ok(Cow::Borrowed(&c.ctx))
+            // SAFETY: a non-NULL handle points to a live handle block (ABI contract).
+            unsafe { handle_ref::<UserContext, vwo_context>(h, CONTEXT_MAGIC) }
+                .map(Cow::Borrowed)
+                .ok_or_else(|| fail(VWO_ERR_BAD_HANDLE, "not a vwo_context handle"))
         }
     }
 }
@@ -65,12 +63,8 @@ pub unsafe extern "C" fn vwo_context_new(
         unsafe { *out_context = std::ptr::null_mut() };
         match context_arg(ContextArg::Json(context_json)) {
             Ok(ctx) => {
-                let h = Box::new(vwo_context {
-                    magic: CONTEXT_MAGIC,
-                    ctx: ctx.into_owned(),
-                });
                 // SAFETY: `out_context` is writable.
-                unsafe { *out_context = Box::into_raw(h) };
+                unsafe { *out_context = into_handle(CONTEXT_MAGIC, ctx.into_owned()) };
                 VWO_OK
             }
             Err(s) => s,
@@ -88,9 +82,8 @@ pub unsafe extern "C" fn vwo_context_free(context: *mut vwo_context) {
         if context.is_null() || context_arg(ContextArg::Handle(context)).is_err() {
             return VWO_OK;
         }
-        // SAFETY: the handle came from `Box::into_raw` in `vwo_context_new`.
-        let mut b = unsafe { Box::from_raw(context) };
-        b.magic = 0;
+        // SAFETY: a live context handle (checked above), no longer used by other threads.
+        drop(unsafe { take_handle::<UserContext, vwo_context>(context, CONTEXT_MAGIC) });
         VWO_OK
     });
 }

@@ -98,6 +98,12 @@ pub extern "C" fn vwo_status_name(status: vwo_status) -> *const c_char {
 pub(crate) fn boundary(f: impl FnOnce() -> vwo_status) -> vwo_status {
     clear();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        // Cleared again: a callback run during the call may have made a failing call of its
+        // own on this thread, and a success must leave no message behind.
+        Ok(VWO_OK) => {
+            clear();
+            VWO_OK
+        }
         Ok(s) => s,
         Err(p) => {
             let what = p

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::client::{client_ref, vwo_client};
 use super::context::{context_arg, vwo_context, ContextArg};
 use super::error::*;
+use super::handle::{handle_ref, into_handle, take_handle};
 use super::strings::*;
 use crate::client::Flag;
 use crate::core::decide::Reason;
@@ -17,7 +18,12 @@ const FLAG_MAGIC: u64 = 0x5657_4f46_4c41_4731; // "VWOFLAG1"
 
 /// A flag decision. Release with `vwo_flag_free`. Immutable: may be read from any thread.
 pub struct vwo_flag {
-    magic: u64,
+    _opaque: [u8; 0],
+}
+
+/// What a flag handle holds: the decision and the strings lent out by the getters, made on
+/// first use so that a caller who never asks for them never pays for them.
+struct FlagHandle {
     flag: Flag,
     uuid: OnceCell<Option<CString>>,
     error: OnceCell<Option<CString>>,
@@ -38,27 +44,26 @@ pub const VWO_REASON_FEATURE_NOT_FOUND: vwo_reason = 4;
 /// Evaluation failed (see the status and `vwo_last_error_message`); the flag is disabled.
 pub const VWO_REASON_ERROR: vwo_reason = 5;
 
-fn flag_ref<'a>(p: *const vwo_flag) -> Result<&'a vwo_flag, vwo_status> {
+fn flag_ref<'a>(p: *const vwo_flag) -> Result<&'a FlagHandle, vwo_status> {
     if p.is_null() {
         return Err(fail(VWO_ERR_NULL_ARGUMENT, "flag is NULL"));
     }
-    // SAFETY: a non-NULL handle points to a live `vwo_flag` (ABI contract).
-    let f = unsafe { &*p };
-    if f.magic != FLAG_MAGIC {
-        return Err(fail(VWO_ERR_BAD_HANDLE, "not a vwo_flag handle"));
-    }
-    Ok(f)
+    // SAFETY: a non-NULL handle points to a live handle block (ABI contract).
+    unsafe { handle_ref::<FlagHandle, vwo_flag>(p, FLAG_MAGIC) }
+        .ok_or_else(|| fail(VWO_ERR_BAD_HANDLE, "not a vwo_flag handle"))
 }
 
 fn give(out: *mut *mut vwo_flag, flag: Flag) {
     // SAFETY: callers check `out` is non-NULL before.
     unsafe {
-        *out = Box::into_raw(Box::new(vwo_flag {
-            magic: FLAG_MAGIC,
-            flag,
-            uuid: OnceCell::new(),
-            error: OnceCell::new(),
-        }))
+        *out = into_handle(
+            FLAG_MAGIC,
+            FlagHandle {
+                flag,
+                uuid: OnceCell::new(),
+                error: OnceCell::new(),
+            },
+        )
     };
 }
 
@@ -397,9 +402,8 @@ pub unsafe extern "C" fn vwo_flag_free(flag: *mut vwo_flag) {
         if flag.is_null() || flag_ref(flag).is_err() {
             return VWO_OK;
         }
-        // SAFETY: the handle came from `Box::into_raw` in `get_flag`.
-        let mut b = unsafe { Box::from_raw(flag) };
-        b.magic = 0;
+        // SAFETY: a live flag handle (checked above), no longer used by other threads.
+        drop(unsafe { take_handle::<FlagHandle, vwo_flag>(flag, FLAG_MAGIC) });
         VWO_OK
     });
 }

@@ -20,6 +20,7 @@ pub mod client;
 pub mod context;
 pub mod error;
 pub mod flag;
+mod handle;
 pub mod strings;
 
 pub use callbacks::*;

@@ -575,6 +575,8 @@ void test_events_offline(void) {
     CHECK_STATUS(vwo_set_attributes(c, "{\"a\":[1]}", CTX_ALICE), VWO_ERR_INVALID_ARGUMENT);
     CHECK_STATUS(vwo_set_attributes(c, "[{\"a\":1}]", CTX_ALICE), VWO_ERR_INVALID_ARGUMENT);
     CHECK_STR(vwo_last_error_message(), "attributes_json must be a JSON object");
+    CHECK_STATUS(vwo_set_attributes(c, "null", CTX_ALICE), VWO_ERR_INVALID_ARGUMENT);
+    CHECK_STR(vwo_last_error_message(), "attributes_json must be a JSON object");
     CHECK_STATUS(vwo_set_attributes_ctx(c, "{}", ctx), VWO_ERR_INVALID_ARGUMENT);
 
     /* Offline: events are counted, not sent; a flush reports them all handled. */

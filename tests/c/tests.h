@@ -21,7 +21,7 @@ void test_invalid_utf8(void);
 void test_malformed_json(void);
 void test_oversized_input(void);
 void test_bad_handles(void);
-void test_bad_handles_out_of_bounds(void); /* not run by default: a known ABI defect */
+void test_bad_handles_cross(void); /* not run by default: a known ABI defect */
 void test_use_after_close(void);
 
 /* test_callbacks.c: storage, log, integrations, re-entrancy, user_data lifetime. */
