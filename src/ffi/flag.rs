@@ -75,7 +75,14 @@ fn get_flag(
     let disabled = |e: &str| Flag::disabled(None, now, Reason::Error, Some(e.to_string()));
     let c = match client_ref(client) {
         Ok(c) => c,
-        Err(s) => return s,
+        Err(s) => {
+            // As documented, a flag handle comes back even for a NULL or wrong-kind client
+            // handle (found by fuzzing: none was written, and callers that free the flag
+            // unconditionally were fine but `*out_flag` stayed NULL against the contract).
+            let msg = last_error();
+            give(out, disabled(&msg));
+            return fail(s, msg);
+        }
     };
     let (fk, ctx) = match (input(feature_key, "feature_key", VWO_MAX_KEY_BYTES), context_arg(ctx)) {
         (Ok(fk), Ok(ctx)) => (fk, ctx),
