@@ -43,3 +43,68 @@ fn get_flag_with_a_null_or_wrong_client_still_gives_a_disabled_flag() {
     );
     unsafe { vwo_context_free(ctx) };
 }
+
+/// `ffi_sequence` (AddressSanitizer: heap-buffer-overflow): a handle of the wrong kind (a
+/// flag passed as a context, ...) was detected by reading the expected type's `magic` field,
+/// at an offset that Rust's layout chose per type: past the end of a smaller handle. Every
+/// combination must now be refused with `VWO_ERR_BAD_HANDLE` (run the test under ASan or
+/// Miri to see the out-of-bounds read come back if the layout fix is undone).
+#[test]
+fn handles_of_the_wrong_kind_are_refused_without_reading_out_of_bounds() {
+    let settings = include_str!("fixtures/conformance/settings/s1_rollout_only.json");
+    let options = format!(
+        r#"{{"sdk_key":"abcdefghijklmnopqrstuvwxyz012345","account_id":123456,"offline":true,"settings":{settings}}}"#
+    );
+    let options = std::ffi::CString::new(options).unwrap();
+    let mut client = null_mut();
+    assert_eq!(
+        unsafe { vwo_client_new(options.as_ptr(), null(), &mut client) },
+        VWO_OK,
+        "{}",
+        last_error()
+    );
+    let mut ctx = null_mut();
+    assert_eq!(unsafe { vwo_context_new(c"{\"id\":\"u\"}".as_ptr(), &mut ctx) }, VWO_OK);
+    let mut flag = null_mut();
+    assert_eq!(
+        unsafe { vwo_get_flag_ctx(client, c"rollout_basic".as_ptr(), ctx, &mut flag) },
+        VWO_OK
+    );
+
+    // A flag or a context where a client is expected.
+    for wrong in [flag.cast::<vwo_client>(), ctx.cast::<vwo_client>()] {
+        let mut f = null_mut();
+        assert_eq!(
+            unsafe { vwo_get_flag_ctx(wrong, c"rollout_basic".as_ptr(), ctx, &mut f) },
+            VWO_ERR_BAD_HANDLE
+        );
+        unsafe { vwo_flag_free(f) };
+        assert_eq!(unsafe { vwo_flush_events(wrong, 0, null_mut()) }, VWO_ERR_BAD_HANDLE);
+        assert_eq!(unsafe { vwo_client_close(wrong, null_mut()) }, VWO_ERR_BAD_HANDLE);
+        unsafe { vwo_client_free(wrong) }; // ignored
+    }
+    // A client or a flag where a context is expected (the minimised crash: a flag freed as a
+    // context).
+    for wrong in [client.cast::<vwo_context>(), flag.cast::<vwo_context>()] {
+        let mut f = null_mut();
+        assert_eq!(
+            unsafe { vwo_get_flag_ctx(client, c"rollout_basic".as_ptr(), wrong, &mut f) },
+            VWO_ERR_BAD_HANDLE
+        );
+        unsafe { vwo_flag_free(f) };
+        unsafe { vwo_context_free(wrong) }; // ignored
+    }
+    // A client or a context where a flag is expected.
+    for wrong in [client.cast::<vwo_flag>(), ctx.cast::<vwo_flag>()] {
+        assert_eq!(unsafe { vwo_flag_is_enabled(wrong) }, 0);
+        assert_eq!(unsafe { vwo_flag_reason(wrong) }, VWO_REASON_ERROR);
+        let mut out = null_mut();
+        assert_eq!(unsafe { vwo_flag_variables_json(wrong, &mut out) }, VWO_ERR_BAD_HANDLE);
+        unsafe { vwo_flag_free(wrong) }; // ignored
+    }
+    // The real handles still work after all that.
+    assert_eq!(unsafe { vwo_flag_is_enabled(flag) }, 1);
+    unsafe { vwo_flag_free(flag) };
+    unsafe { vwo_context_free(ctx) };
+    unsafe { vwo_client_free(client) };
+}

@@ -15,6 +15,12 @@ use crate::core::decide::identity;
 const CLIENT_MAGIC: u64 = 0x5657_4f43_4c49_454e; // "VWOCLIEN"
 
 /// A client. Create with `vwo_client_new`, release with `vwo_client_free`.
+// `magic` first in every handle (C layout), so that checking the magic of a handle of another
+// kind reads its `magic`, inside its allocation. With Rust's layout the field offsets
+// differed per type and a wrong-kind handle was read out of bounds (found by fuzz target
+// ffi_sequence under ASan). `cfg_attr` keeps cbindgen, which reads only plain `#[repr]`,
+// exporting the type as opaque.
+#[cfg_attr(all(), repr(C))]
 pub struct vwo_client {
     magic: u64,
     pub(crate) client: Client,
@@ -25,12 +31,14 @@ pub(crate) fn client_ref<'a>(p: *const vwo_client) -> Result<&'a Client, vwo_sta
     if p.is_null() {
         return Err(fail(VWO_ERR_NULL_ARGUMENT, "client is NULL"));
     }
-    // SAFETY: a non-NULL handle points to a live `vwo_client` (ABI contract); the magic
-    // check catches a handle of another type passed by mistake.
-    let c = unsafe { &*p };
-    if c.magic != CLIENT_MAGIC {
+    // SAFETY: every handle starts with its `magic` (C layout): reading it is in bounds
+    // for a live handle of any kind.
+    let magic = unsafe { std::ptr::addr_of!((*p).magic).read() };
+    if magic != CLIENT_MAGIC {
         return Err(fail(VWO_ERR_BAD_HANDLE, "not a vwo_client handle"));
     }
+    // SAFETY: the magic says it is a live `vwo_client` (ABI contract: NULL or a live handle).
+    let c = unsafe { &*p };
     Ok(&c.client)
 }
 

@@ -11,6 +11,12 @@ const CONTEXT_MAGIC: u64 = 0x5657_4f43_5458_5431; // "VWOCTXT1"
 
 /// A parsed user context. Create with `vwo_context_new`, release with `vwo_context_free`.
 /// Immutable: may be shared by any number of threads.
+// `magic` first in every handle (C layout), so that checking the magic of a handle of another
+// kind reads its `magic`, inside its allocation. With Rust's layout the field offsets
+// differed per type and a wrong-kind handle was read out of bounds (found by fuzz target
+// ffi_sequence under ASan). `cfg_attr` keeps cbindgen, which reads only plain `#[repr]`,
+// exporting the type as opaque.
+#[cfg_attr(all(), repr(C))]
 pub struct vwo_context {
     magic: u64,
     pub(crate) ctx: UserContext,
@@ -36,11 +42,14 @@ pub(crate) fn context_arg<'a>(arg: ContextArg) -> Result<Cow<'a, UserContext>, v
             if h.is_null() {
                 return Err(fail(VWO_ERR_NULL_ARGUMENT, "context is NULL"));
             }
-            // SAFETY: a non-NULL handle points to a live `vwo_context` (ABI contract).
-            let c = unsafe { &*h };
-            if c.magic != CONTEXT_MAGIC {
+            // SAFETY: every handle starts with its `magic` (C layout): reading it is in bounds
+            // for a live handle of any kind.
+            let magic = unsafe { std::ptr::addr_of!((*h).magic).read() };
+            if magic != CONTEXT_MAGIC {
                 return Err(fail(VWO_ERR_BAD_HANDLE, "not a vwo_context handle"));
             }
+            // SAFETY: the magic says it is a live `vwo_context` (ABI contract: NULL or a live handle).
+            let c = unsafe { &*h };
             Ok(Cow::Borrowed(&c.ctx))
         }
     }

@@ -16,6 +16,12 @@ use crate::core::decide::Reason;
 const FLAG_MAGIC: u64 = 0x5657_4f46_4c41_4731; // "VWOFLAG1"
 
 /// A flag decision. Release with `vwo_flag_free`. Immutable: may be read from any thread.
+// `magic` first in every handle (C layout), so that checking the magic of a handle of another
+// kind reads its `magic`, inside its allocation. With Rust's layout the field offsets
+// differed per type and a wrong-kind handle was read out of bounds (found by fuzz target
+// ffi_sequence under ASan). `cfg_attr` keeps cbindgen, which reads only plain `#[repr]`,
+// exporting the type as opaque.
+#[cfg_attr(all(), repr(C))]
 pub struct vwo_flag {
     magic: u64,
     flag: Flag,
@@ -41,11 +47,14 @@ fn flag_ref<'a>(p: *const vwo_flag) -> Result<&'a vwo_flag, vwo_status> {
     if p.is_null() {
         return Err(fail(VWO_ERR_NULL_ARGUMENT, "flag is NULL"));
     }
-    // SAFETY: a non-NULL handle points to a live `vwo_flag` (ABI contract).
-    let f = unsafe { &*p };
-    if f.magic != FLAG_MAGIC {
+    // SAFETY: every handle starts with its `magic` (C layout): reading it is in bounds
+    // for a live handle of any kind.
+    let magic = unsafe { std::ptr::addr_of!((*p).magic).read() };
+    if magic != FLAG_MAGIC {
         return Err(fail(VWO_ERR_BAD_HANDLE, "not a vwo_flag handle"));
     }
+    // SAFETY: the magic says it is a live `vwo_flag` (ABI contract: NULL or a live handle).
+    let f = unsafe { &*p };
     Ok(f)
 }
 
