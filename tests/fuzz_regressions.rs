@@ -108,3 +108,73 @@ fn handles_of_the_wrong_kind_are_refused_without_reading_out_of_bounds() {
     unsafe { vwo_context_free(ctx) };
     unsafe { vwo_client_free(client) };
 }
+
+static STORAGE_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe extern "C" fn counting_storage_get(
+    _user_data: *mut std::os::raw::c_void,
+    _key: *const std::os::raw::c_char,
+    _user_id: *const std::os::raw::c_char,
+    _result: *mut vwo_storage_result,
+) -> i32 {
+    STORAGE_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    0
+}
+
+/// `ffi_sequence` (SEGV at a small address): a `struct_size` ending inside a member made
+/// `vwo_client_new` copy half of the `storage_get` pointer, which `vwo_get_flag` then called.
+/// Only members that lie entirely within `struct_size` are used now.
+#[test]
+fn a_struct_size_inside_a_member_never_gives_half_a_function_pointer() {
+    let settings = include_str!("fixtures/conformance/settings/s1_rollout_only.json");
+    let options = std::ffi::CString::new(format!(
+        r#"{{"sdk_key":"abcdefghijklmnopqrstuvwxyz012345","account_id":123456,"offline":true,"settings":{settings}}}"#
+    ))
+    .unwrap();
+    let storage_at = std::mem::offset_of!(vwo_callbacks, storage_get);
+    for size in [storage_at + 4, storage_at + 1, storage_at + 7] {
+        let cb = vwo_callbacks {
+            struct_size: size as u32,
+            user_data: null_mut(),
+            free_user_data: None,
+            storage_get: Some(counting_storage_get),
+            storage_set: None,
+            log: None,
+            log_level: -1,
+            integrations: None,
+            flush: None,
+        };
+        let mut client = null_mut();
+        assert_eq!(
+            unsafe { vwo_client_new(options.as_ptr(), &cb, &mut client) },
+            VWO_OK,
+            "{}",
+            last_error()
+        );
+        let mut flag = null_mut();
+        let s = unsafe { vwo_get_flag(client, c"rollout_basic".as_ptr(), c"{\"id\":\"u\"}".as_ptr(), &mut flag) };
+        assert_eq!(s, VWO_OK);
+        unsafe { vwo_flag_free(flag) };
+        unsafe { vwo_client_free(client) };
+    }
+    assert_eq!(STORAGE_CALLS.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // The full struct still gets its storage callback.
+    let cb = vwo_callbacks {
+        struct_size: std::mem::size_of::<vwo_callbacks>() as u32,
+        user_data: null_mut(),
+        free_user_data: None,
+        storage_get: Some(counting_storage_get),
+        storage_set: None,
+        log: None,
+        log_level: -1,
+        integrations: None,
+        flush: None,
+    };
+    let mut client = null_mut();
+    assert_eq!(unsafe { vwo_client_new(options.as_ptr(), &cb, &mut client) }, VWO_OK);
+    let mut flag = null_mut();
+    unsafe { vwo_get_flag(client, c"rollout_basic".as_ptr(), c"{\"id\":\"u\"}".as_ptr(), &mut flag) };
+    unsafe { vwo_flag_free(flag) };
+    unsafe { vwo_client_free(client) };
+    assert!(STORAGE_CALLS.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}
