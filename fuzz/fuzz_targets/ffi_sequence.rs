@@ -179,7 +179,18 @@ struct Host {
     calls: usize,
 }
 
+thread_local! {
+    /// `user_data` pointers not yet released by `free_user_data`. The library releases a
+    /// `user_data` as soon as no callback needs it: at once when the callbacks struct has
+    /// none besides `free_user_data` (or a `struct_size` too small to include them).
+    static LIVE: std::cell::RefCell<std::collections::HashSet<usize>> = Default::default();
+}
+
 unsafe extern "C" fn free_user_data(user_data: *mut c_void) {
+    assert!(
+        LIVE.with(|l| l.borrow_mut().remove(&(user_data as usize))),
+        "user_data released twice"
+    );
     drop(unsafe { Box::from_raw(user_data.cast::<Host>()) });
 }
 
@@ -405,9 +416,11 @@ fn step(u: &mut Unstructured, st: &mut State) -> Result<()> {
                 depth: 0,
                 calls: 0,
             }));
+            LIVE.with(|l| l.borrow_mut().insert(host as usize));
             let cb = vwo_callbacks {
                 struct_size: if u.ratio(1, 10)? {
-                    u.int_in_range(0..=80)?
+                    // An older, smaller struct (a member boundary) or a bogus size.
+                    *u.choose(&[0u32, 3, 4, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80])?
                 } else {
                     std::mem::size_of::<vwo_callbacks>() as u32
                 },
@@ -433,13 +446,16 @@ fn step(u: &mut Unstructured, st: &mut State) -> Result<()> {
             check(s, "vwo_client_new");
             if s == VWO_OK {
                 assert!(!client.is_null());
-                unsafe { (*host).client = client };
+                if LIVE.with(|l| l.borrow().contains(&(host as usize))) {
+                    unsafe { (*host).client = client };
+                }
                 st.clients.push(client);
             } else {
                 assert!(client.is_null());
             }
             // Ownership of `host`: see `host_taken` below.
             if !host_taken(s, with_cb, cb.struct_size) {
+                LIVE.with(|l| l.borrow_mut().remove(&(host as usize)));
                 drop(unsafe { Box::from_raw(host) });
             }
         }
