@@ -215,7 +215,25 @@ pub(crate) unsafe fn from_host(cb: *const vwo_callbacks) -> Result<Callbacks, vw
         integrations: None,
         flush: None,
     };
-    let n = size.min(std::mem::size_of::<vwo_callbacks>());
+    // Copy whole members only: a `struct_size` that ends inside a member (only possible by
+    // mistake) must never give half a function pointer, which would then be called (found by
+    // fuzz target ffi_sequence: a SEGV at a torn `storage_get`). `n` is the largest member
+    // boundary within `size`.
+    let n = [
+        std::mem::offset_of!(vwo_callbacks, user_data),
+        std::mem::offset_of!(vwo_callbacks, free_user_data),
+        std::mem::offset_of!(vwo_callbacks, storage_get),
+        std::mem::offset_of!(vwo_callbacks, storage_set),
+        std::mem::offset_of!(vwo_callbacks, log),
+        std::mem::offset_of!(vwo_callbacks, log_level),
+        std::mem::offset_of!(vwo_callbacks, integrations),
+        std::mem::offset_of!(vwo_callbacks, flush),
+        std::mem::size_of::<vwo_callbacks>(),
+    ]
+    .into_iter()
+    .filter(|end| *end <= size)
+    .max()
+    .unwrap_or(0);
     // SAFETY: copying the first `n` bytes the host provided into a zero-initialised struct.
     unsafe { std::ptr::copy_nonoverlapping(cb.cast::<u8>(), (&mut copy as *mut vwo_callbacks).cast::<u8>(), n) };
     let host = Arc::new(Host { cb: copy });
