@@ -75,7 +75,9 @@ typedef struct vwo_callbacks {
   // Answer with `vwo_storage_result_set_json` (a JSON object; not calling it means "no
   // record") and return 0; return non-zero (optionally after
   // `vwo_storage_result_set_error`) when the read failed: the evaluation goes on as if
-  // there were no record.
+  // there were no record. Text that is not JSON counts as a failed read. JSON that is not
+  // an object (`[1]`, `"x"`) fails the decision, as in the official SDKs: the flag comes
+  // back disabled with `VWO_REASON_ERROR`.
   int32_t (*storage_get)(void *user_data,
                          const char *key,
                          const char *user_id,
@@ -189,6 +191,10 @@ vwo_status vwo_storage_result_set_error(struct vwo_storage_result *result, const
 //
 // Ownership: `options_json` and `callbacks` are borrowed for the call (the function
 // pointers and `user_data` are kept). Release the handle with `vwo_client_free`.
+// `free_user_data` (if set) is called exactly once: when the client is freed, or before this
+// function returns an error, whatever the error (including a NULL `out_client`). The only
+// exception is a `callbacks` whose `struct_size` is too small to be read, which is rejected
+// with `VWO_ERR_INVALID_ARGUMENT` without touching it.
 // Errors: `VWO_ERR_INIT` (missing `sdk_key` / `account_id`, unusable option: see
 // `vwo_last_error_message`), argument errors.
 //

@@ -63,7 +63,11 @@ pub unsafe extern "C" fn vwo_client_new(
     out_client: *mut *mut vwo_client,
 ) -> vwo_status {
     boundary(|| {
-        // Take the callbacks before anything can fail: from here on, `user_data` is released
+        if !out_client.is_null() {
+            // SAFETY: `out_client` is writable.
+            unsafe { *out_client = std::ptr::null_mut() };
+        }
+        // Take the callbacks before anything else can fail: from here on, `user_data` is released
         // exactly once (when the client goes, or when this call fails, whatever the reason).
         // SAFETY: `callbacks` is NULL or a readable struct.
         let cbs = match unsafe { from_host(callbacks) } {
@@ -73,8 +77,6 @@ pub unsafe extern "C" fn vwo_client_new(
         if out_client.is_null() {
             return fail(VWO_ERR_NULL_ARGUMENT, "out_client is NULL");
         }
-        // SAFETY: `out_client` is writable.
-        unsafe { *out_client = std::ptr::null_mut() };
         let text = match input(options_json, "options_json", VWO_MAX_SETTINGS_BYTES) {
             Ok(t) => t,
             Err(s) => return s,

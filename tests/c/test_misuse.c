@@ -53,12 +53,12 @@ void test_null_arguments(void) {
     CHECK_STATUS(vwo_client_close(NULL, NULL), VWO_ERR_NULL_ARGUMENT);
     vwo_client_free(NULL);
 
-    /* vwo_get_flag: a NULL client gives no flag (*out_flag = NULL; the accessors accept it).
-     * Other NULL arguments give a disabled flag. */
-    g = (vwo_flag *)1;
+    /* vwo_get_flag: any NULL argument but out_flag gives a disabled flag, as documented. */
+    g = NULL;
     CHECK_STATUS(vwo_get_flag(NULL, "new_checkout", CTX, &g), VWO_ERR_NULL_ARGUMENT);
-    CHECK(g == NULL);
     CHECK_STR(vwo_last_error_message(), "client is NULL");
+    check_disabled(g);
+    vwo_flag_free(g);
     g = NULL;
     CHECK_STATUS(vwo_get_flag(c, NULL, CTX, &g), VWO_ERR_NULL_ARGUMENT);
     CHECK_STR(vwo_last_error_message(), "feature_key is NULL");
@@ -72,9 +72,10 @@ void test_null_arguments(void) {
     vwo_flag_free(g);
     CHECK_STATUS(vwo_get_flag(c, "new_checkout", CTX, NULL), VWO_ERR_NULL_ARGUMENT);
     CHECK_STR(vwo_last_error_message(), "out_flag is NULL");
-    g = (vwo_flag *)1;
+    g = NULL;
     CHECK_STATUS(vwo_get_flag_ctx(NULL, "new_checkout", ctx, &g), VWO_ERR_NULL_ARGUMENT);
-    CHECK(g == NULL);
+    check_disabled(g);
+    vwo_flag_free(g);
     CHECK_STATUS(vwo_get_flag_ctx(c, NULL, ctx, &g), VWO_ERR_NULL_ARGUMENT);
     check_disabled(g);
     vwo_flag_free(g);
@@ -456,12 +457,19 @@ void test_bad_handles(void) {
     ctx_as_flag = (vwo_flag *)(void *)ctx;
 
     /* A flag (or a context) where a client is expected. */
-    g = (vwo_flag *)1;
+    g = NULL;
     CHECK_STATUS(vwo_get_flag(flag_as_client, "new_checkout", CTX, &g), VWO_ERR_BAD_HANDLE);
     CHECK_STR(vwo_last_error_message(), "not a vwo_client handle");
-    CHECK(g == NULL);
+    check_disabled(g);
+    vwo_flag_free(g);
+    g = NULL;
     CHECK_STATUS(vwo_get_flag(ctx_as_client, "new_checkout", CTX, &g), VWO_ERR_BAD_HANDLE);
+    check_disabled(g);
+    vwo_flag_free(g);
+    g = NULL;
     CHECK_STATUS(vwo_get_flag_ctx(flag_as_client, "new_checkout", ctx, &g), VWO_ERR_BAD_HANDLE);
+    check_disabled(g);
+    vwo_flag_free(g);
     i32 = -1;
     CHECK_STATUS(vwo_track_event(flag_as_client, "purchase", CTX, NULL, &i32), VWO_ERR_BAD_HANDLE);
     CHECK_INT(i32, 0);

@@ -303,7 +303,7 @@ pub struct Variation {
 
 /// The variables of a variation, with their JSON text (`get_variables()`) serialised once
 /// at install, so handing them across a language boundary costs a copy, not a serialisation.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Variables {
     list: Vec<Variable>,
     json: String,
@@ -319,6 +319,24 @@ impl Variables {
     /// `[{"id", "value", "type", "key"}, ...]` as JSON text.
     pub fn json_text(&self) -> &str {
         &self.json
+    }
+}
+
+#[cfg(test)]
+mod variables_tests {
+    use super::*;
+
+    #[test]
+    fn no_variables_is_an_empty_json_array() {
+        assert_eq!(Variables::default().json_text(), "[]");
+        assert_eq!(Variables::new(Vec::new()).json_text(), "[]");
+    }
+}
+
+impl Default for Variables {
+    /// No variables: `[]` (a derived default would give empty, invalid JSON text).
+    fn default() -> Variables {
+        Variables::new(Vec::new())
     }
 }
 
