@@ -10,6 +10,9 @@
  *    function says the string is borrowed from a handle.
  *  - Handles (vwo_client, vwo_flag, vwo_context) are opaque; free them with the matching
  *    *_free function (NULL is accepted). All functions are thread-safe.
+ *  - Given a live, open client, every failure of vwo_get_flag*, vwo_track_event* and
+ *    vwo_set_attribute* is also logged through the client's logger, in the official SDKs'
+ *    words ("API - getFlag failed to execute. Error:..."); bindings need not log it.
  *
  * Licence: Apache-2.0.
  */

@@ -196,16 +196,11 @@ fn track(
     if c.is_closed() {
         return fail(VWO_ERR_CLOSED, "the client is closed");
     }
-    let name = match input(event, "event_name", VWO_MAX_KEY_BYTES) {
-        Ok(n) => n,
-        Err(s) => return s,
-    };
-    let props = match properties(props, "properties_json") {
-        Ok(p) => p,
-        Err(s) => return s,
-    };
-    let ctx = match context_arg(ctx) {
-        Ok(c) => c,
+    // Argument errors are logged as the official SDKs log them, so no binding has to.
+    let args = input(event, "event_name", VWO_MAX_KEY_BYTES)
+        .and_then(|name| Ok((name, properties(props, "properties_json")?, context_arg(ctx)?)));
+    let (name, props, ctx) = match args {
+        Ok(a) => a,
         Err(s) => {
             c.report_api_error("track_event", &last_error());
             return s;
@@ -263,13 +258,17 @@ pub unsafe extern "C" fn vwo_track_event_ctx(
     })
 }
 
-fn set_attrs(client: *mut vwo_client, attrs: Map<String, Value>, ctx: ContextArg) -> vwo_status {
+fn set_attrs(client: *mut vwo_client, attrs: Result<Map<String, Value>, vwo_status>, ctx: ContextArg) -> vwo_status {
     let c = match client_ref(client) {
         Ok(c) => c,
         Err(s) => return s,
     };
-    let ctx = match context_arg(ctx) {
-        Ok(c) => c,
+    if c.is_closed() {
+        return fail(VWO_ERR_CLOSED, "the client is closed");
+    }
+    // Argument errors are logged as the official SDKs log them, so no binding has to.
+    let (attrs, ctx) = match attrs.and_then(|a| Ok((a, context_arg(ctx)?))) {
+        Ok(a) => a,
         Err(s) => {
             c.report_api_error("set_attribute", &last_error());
             return s;
@@ -294,22 +293,23 @@ pub unsafe extern "C" fn vwo_set_attribute(
     context_json: *const c_char,
 ) -> vwo_status {
     boundary(|| {
-        let key = match input(key, "key", VWO_MAX_KEY_BYTES) {
-            Ok(k) if !k.is_empty() => k,
-            Ok(_) => return fail(VWO_ERR_INVALID_ARGUMENT, "key must be a non-empty string"),
-            Err(s) => return s,
-        };
-        let value = match input(value_json, "value_json", VWO_MAX_CONTEXT_BYTES).and_then(|t| json(t, "value_json")) {
-            Ok(v) => v,
-            Err(s) => return s,
-        };
-        if value == "" {
-            return fail(VWO_ERR_INVALID_ARGUMENT, "value must not be an empty string");
-        }
-        let mut m = Map::new();
-        m.insert(key.to_string(), value);
-        set_attrs(client, m, ContextArg::Json(context_json))
+        let attrs = single_attribute(key, value_json);
+        set_attrs(client, attrs, ContextArg::Json(context_json))
     })
+}
+
+fn single_attribute(key: *const c_char, value_json: *const c_char) -> Result<Map<String, Value>, vwo_status> {
+    let key = match input(key, "key", VWO_MAX_KEY_BYTES)? {
+        "" => return Err(fail(VWO_ERR_INVALID_ARGUMENT, "key must be a non-empty string")),
+        k => k,
+    };
+    let value = json(input(value_json, "value_json", VWO_MAX_CONTEXT_BYTES)?, "value_json")?;
+    if value == "" {
+        return Err(fail(VWO_ERR_INVALID_ARGUMENT, "value must not be an empty string"));
+    }
+    let mut m = Map::new();
+    m.insert(key.to_string(), value);
+    Ok(m)
 }
 
 /// Sets several visitor attributes from a JSON object of strings, numbers and booleans.
@@ -322,10 +322,7 @@ pub unsafe extern "C" fn vwo_set_attributes(
     attributes_json: *const c_char,
     context_json: *const c_char,
 ) -> vwo_status {
-    boundary(|| match attributes(attributes_json) {
-        Ok(m) => set_attrs(client, m, ContextArg::Json(context_json)),
-        Err(s) => s,
-    })
+    boundary(|| set_attrs(client, attributes(attributes_json), ContextArg::Json(context_json)))
 }
 
 /// [`vwo_set_attributes`] with a context handle.
@@ -338,10 +335,7 @@ pub unsafe extern "C" fn vwo_set_attributes_ctx(
     attributes_json: *const c_char,
     context: *const vwo_context,
 ) -> vwo_status {
-    boundary(|| match attributes(attributes_json) {
-        Ok(m) => set_attrs(client, m, ContextArg::Handle(context)),
-        Err(s) => s,
-    })
+    boundary(|| set_attrs(client, attributes(attributes_json), ContextArg::Handle(context)))
 }
 
 /// Sends queued events and waits up to `timeout_ms` for every pending event. Writes 1 to

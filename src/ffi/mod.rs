@@ -12,6 +12,9 @@
 //! * Handles are created by `*_new` functions and released by the matching `*_free`, which
 //!   accepts NULL. All functions are thread-safe; a client handle may be shared by any number
 //!   of threads.
+//! * Given a live, open client, every failure of `vwo_get_flag*`, `vwo_track_event*` and
+//!   `vwo_set_attribute*` is also logged through the client's logger, in the official SDKs'
+//!   words (`API - getFlag failed to execute. Error:...`), so a binding need not log it.
 
 #![allow(non_camel_case_types)] // C naming: `vwo_client`, `vwo_status`, ...
 

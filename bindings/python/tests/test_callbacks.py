@@ -171,6 +171,19 @@ def test_transport_log_receives_upper_case_level_and_raw_message(capfd):
     assert capfd.readouterr().out == ""  # a custom transport replaces the console
 
 
+def test_a_failure_found_by_the_library_is_logged_once():
+    t = Collect("error")
+    with init(opts(logger={"level": "error", "transport": t})) as c:
+        # Passes the binding's own checks; the library refuses the custom variables.
+        flag = c.get_flag("rollout_basic", {"id": "u1", "custom_variables": [1]})
+        assert flag.is_enabled() is False
+        c.track_event("purchase", {"id": "u1", "custom_variables": [1]})
+        c.set_attribute("plan", "pro", {"id": "u1", "custom_variables": [1]})
+    failed = [m for _, m in t.lines if "failed to execute" in m]
+    assert [m.split(" failed")[0] for m in failed] == [
+        "API - getFlag", "API - track_event", "API - set_attribute"], failed
+
+
 def test_transports_each_with_their_own_level_and_per_level_methods():
     info, error = Collect("info"), PerLevel("error", prefix="MINE")
     with init(opts(logger={"level": "debug", "prefix": "TOP", "transports": [info, error],

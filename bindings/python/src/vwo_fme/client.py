@@ -437,8 +437,7 @@ class VWOClient:
         if st == VWO_ERR_CLOSED:
             GetFlag(out.value)  # freed at once
             raise self._closed_error("get_flag")
-        if st not in _LOGGED_BY_LIBRARY:
-            self._failed("getFlag", _native.last_error())
+        # Any other failure was logged by the library, as the official SDK logs it.
         return GetFlag(out.value)
 
     def _get_flag_slow(self, feature_key: Any, context: Any) -> GetFlag:
@@ -489,8 +488,7 @@ class VWOClient:
         if st:
             if st == VWO_ERR_CLOSED:
                 raise self._closed_error(api)
-            if st not in _LOGGED_BY_LIBRARY:
-                self._failed(api, _native.last_error())
+            # Any other failure was logged by the library, as the official SDK logs it.
         return {event_name: bool(tracked.value)}
 
     def set_attribute(self, key_or_map: Any, value_or_context: Any, context: Optional[Dict[str, Any]] = None) -> None:
@@ -530,8 +528,7 @@ class VWOClient:
         if st:
             if st == VWO_ERR_CLOSED:
                 raise self._closed_error(api)
-            if st not in _LOGGED_BY_LIBRARY:
-                self._failed(api, _native.last_error())
+            # Any other failure was logged by the library, as the official SDK logs it.
         return None
 
     def flush_events(self, timeout: float = DEFAULT_FLUSH_TIMEOUT_S) -> bool:
