@@ -2,6 +2,8 @@
 //!
 //! `cargo bench --bench matrix -- [--json] [SECTION...]`, sections (default: all):
 //!
+//! * `calib`   the calibration workload (`calibration_op`: JSON parsing, hashing, sorting,
+//!             none of this project's code): the machine's speed, measured in the same run;
 //! * `core`    the decision core (`core::decide::get_flag`, parsed context, no I/O) on every
 //!             scenario of bench/scenarios.json;
 //! * `client`  `Client::get_flag` (parsed context reused) on every scenario, impressions
@@ -22,7 +24,9 @@
 #[path = "support.rs"]
 mod support;
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,7 +34,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use support::{fmt_ns, time, Timing};
+use support::{fmt_ns, time, time2, Timing2};
 use vwo_fme::client::{Callbacks, Client, LogSink, StorageConnector};
 use vwo_fme::conformance::mock_server::MockServer;
 use vwo_fme::core::decide::{get_flag, DecisionEnv, EvalOptions, NoEnv, StorageRead, UserContext};
@@ -81,9 +85,10 @@ fn budget() -> Duration {
     )
 }
 
-fn latency_record(layer: &str, scenario: &str, t: Timing) -> Value {
+fn latency_record(layer: &str, scenario: &str, t: Timing2) -> Value {
     json!({"kind": "latency", "layer": layer, "scenario": scenario,
-           "median_ns": t.median_ns, "p10_ns": t.p10_ns, "p90_ns": t.p90_ns})
+           "median_ns": t.wall.median_ns, "p10_ns": t.wall.p10_ns, "p90_ns": t.wall.p90_ns,
+           "cpu_ns": t.cpu.median_ns})
 }
 
 // ---------------------------------------------------------------------------------------
@@ -179,6 +184,53 @@ fn callbacks(storage: bool) -> Callbacks {
 }
 
 // ---------------------------------------------------------------------------------------
+// calibration
+
+/// A small context as JSON, parsed by the calibration workload.
+const CALIB_JSON: &str = r#"{"id":"user-42","custom_variables":{"plan":"pro","country":"US","visits":3,"score":98.5,"beta":true},"user_agent":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36"}"#;
+
+/// The calibration workload: the kind of work a decision does (parse a small JSON object,
+/// allocate, hash strings, sort a few integers), but none of this project's code, so that
+/// it measures the machine and not the library. `make bench-check` divides the latencies
+/// by it, which makes them comparable across machines of different speeds.
+fn calibration_op(i: usize) -> u64 {
+    let v: Value = serde_json::from_str(CALIB_JSON).unwrap();
+    let mut h = DefaultHasher::new();
+    if let Some(vars) = v["custom_variables"].as_object() {
+        for (k, x) in vars {
+            k.hash(&mut h);
+            x.to_string().hash(&mut h);
+        }
+    }
+    i.hash(&mut h);
+    let seed = h.finish();
+    let mut keys: Vec<u64> = (0..32u64)
+        .map(|j| (seed ^ j).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .collect();
+    keys.sort_unstable();
+    keys[i % 32]
+}
+
+fn bench_calib(out: &Out) {
+    let mut i = 0usize;
+    let t = time2(budget(), || {
+        i += 1;
+        calibration_op(i)
+    });
+    out.record(
+        json!({"kind": "calibration", "name": "rust_mix", "median_ns": t.wall.median_ns,
+               "p10_ns": t.wall.p10_ns, "p90_ns": t.wall.p90_ns, "cpu_ns": t.cpu.median_ns}),
+        format!(
+            "calib   rust_mix             {:>10} (p10 {}, p90 {}; CPU {})",
+            fmt_ns(t.wall.median_ns),
+            fmt_ns(t.wall.p10_ns),
+            fmt_ns(t.wall.p90_ns),
+            fmt_ns(t.cpu.median_ns)
+        ),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
 // core and client
 
 fn bench_core(out: &Out, list: &[Scenario]) {
@@ -190,9 +242,14 @@ fn bench_core(out: &Out, list: &[Scenario]) {
             ..EvalOptions::default()
         };
         let mut env = MemEnv::default();
+        let decisions: Vec<bool> = sc
+            .features
+            .iter()
+            .map(|f| get_flag(&snap, f, &ctx, &mut MemEnv::default(), opts).enabled)
+            .collect();
         let n = sc.features.len();
         let mut i = 0usize;
-        let t = time(budget(), || {
+        let t = time2(budget(), || {
             let key = &sc.features[i % n];
             i += 1;
             let d = get_flag(&snap, key, &ctx, &mut env, opts);
@@ -203,14 +260,17 @@ fn bench_core(out: &Out, list: &[Scenario]) {
             }
             d.enabled
         });
+        let mut rec = latency_record("core", &sc.name, t);
+        rec["decisions"] = json!(decisions);
         out.record(
-            latency_record("core", &sc.name, t),
+            rec,
             format!(
-                "core    {:<20} {:>10} (p10 {}, p90 {})",
+                "core    {:<20} {:>10} (p10 {}, p90 {}; CPU {})",
                 sc.name,
-                fmt_ns(t.median_ns),
-                fmt_ns(t.p10_ns),
-                fmt_ns(t.p90_ns)
+                fmt_ns(t.wall.median_ns),
+                fmt_ns(t.wall.p10_ns),
+                fmt_ns(t.wall.p90_ns),
+                fmt_ns(t.cpu.median_ns)
             ),
         );
     }
@@ -219,13 +279,12 @@ fn bench_core(out: &Out, list: &[Scenario]) {
         let snap = settings::compile_str(&sc.settings_text).unwrap();
         let ctx = UserContext::from_json(&sc.context).unwrap();
         for f in &sc.features {
-            let t = time(budget() / 2, || {
+            let t = time2(budget() / 2, || {
                 get_flag(&snap, f, &ctx, &mut NoEnv, EvalOptions::default()).enabled
             });
             out.record(
-                json!({"kind": "latency", "layer": "core", "scenario": format!("segmentation/{f}"),
-                       "median_ns": t.median_ns, "p10_ns": t.p10_ns, "p90_ns": t.p90_ns}),
-                format!("core    segmentation/{f:<22} {:>10}", fmt_ns(t.median_ns)),
+                latency_record("core", &format!("segmentation/{f}"), t),
+                format!("core    segmentation/{f:<22} {:>10}", fmt_ns(t.wall.median_ns)),
             );
         }
     }
@@ -251,30 +310,41 @@ fn live_options(settings: Value, url: &str) -> Value {
 }
 
 fn bench_client(out: &Out, list: &[Scenario]) {
-    let (url, _server) = mock_url();
+    let (url, server) = mock_url();
     for sc in list {
         let settings: Value = serde_json::from_str(&sc.settings_text).unwrap();
         let client = Client::from_json(&live_options(settings, &url), callbacks(sc.storage)).unwrap();
         let ctx = UserContext::from_json(&sc.context).unwrap();
+        let decisions: Vec<bool> = sc
+            .features
+            .iter()
+            .map(|f| client.get_flag(f, &ctx).is_enabled())
+            .collect();
         let n = sc.features.len();
         let mut i = 0usize;
-        let t = time(budget(), || {
+        let t = time2(budget(), || {
             let key = &sc.features[i % n];
             i += 1;
             client.get_flag(key, &ctx).is_enabled()
         });
         let delivered = client.flush_events(Duration::from_secs(120));
         client.close();
+        // The in-process server keeps every request: let go of this scenario's.
+        if let Some(s) = &server {
+            drop(s.take());
+        }
         let mut rec = latency_record("client", &sc.name, t);
         rec["all_delivered"] = Value::Bool(delivered);
+        rec["decisions"] = json!(decisions);
         out.record(
             rec,
             format!(
-                "client  {:<20} {:>10} (p10 {}, p90 {}){}",
+                "client  {:<20} {:>10} (p10 {}, p90 {}; caller CPU {}){}",
                 sc.name,
-                fmt_ns(t.median_ns),
-                fmt_ns(t.p10_ns),
-                fmt_ns(t.p90_ns),
+                fmt_ns(t.wall.median_ns),
+                fmt_ns(t.wall.p10_ns),
+                fmt_ns(t.wall.p90_ns),
+                fmt_ns(t.cpu.median_ns),
                 if delivered { "" } else { "  NOT ALL EVENTS DELIVERED" }
             ),
         );
@@ -556,13 +626,15 @@ fn bench_threads(out: &Out, list: &[Scenario]) {
     // Calibration: what 2 threads give on this machine when they share nothing (murmur3
     // over a thread-local buffer): the ceiling for the rows below.
     let calib: Arc<dyn Fn(usize) + Send + Sync> = Arc::new(|i| {
-        let mut h = i as u32;
+        let mut h = i as u64;
         for _ in 0..16 {
-            h = vwo_fme::core::decide::bucketing::murmur3_32(&h.to_le_bytes(), 1);
+            let mut s = DefaultHasher::new();
+            h.hash(&mut s);
+            h = s.finish();
         }
         black_box(h);
     });
-    one_vs_two(out, "calibration", "murmur3", calib);
+    one_vs_two(out, "calibration", "siphash", calib);
     for name in ["rollout_ab", "segmentation"] {
         let Some(sc) = list.iter().find(|s| s.name == name) else {
             continue;
@@ -749,6 +821,9 @@ fn main() {
         budget().as_millis()
     ));
     let list = scenarios();
+    if want("calib") {
+        bench_calib(&out);
+    }
     if want("core") {
         bench_core(&out, &list);
     }

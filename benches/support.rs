@@ -88,3 +88,54 @@ pub fn time_cpu<R>(budget: Duration, batch: usize, mut f: impl FnMut() -> R) -> 
         p90_ns: pick(0.9),
     }
 }
+
+/// Wall time and CPU time of the calling thread, per call, measured over the same batches.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing2 {
+    pub wall: Timing,
+    pub cpu: Timing,
+}
+
+/// Like [`time`] (batches of ~0.5 ms, median over the batches), recording both the wall
+/// time and the calling thread's CPU time of each batch: the CPU figure is what the caller
+/// pays, whatever background threads (event workers, other processes) take from its core.
+pub fn time2<R>(budget: Duration, mut f: impl FnMut() -> R) -> Timing2 {
+    let mut batch = 1usize;
+    loop {
+        let t = Instant::now();
+        for _ in 0..batch {
+            black_box(f());
+        }
+        if t.elapsed() >= Duration::from_micros(500) || batch >= 1 << 24 {
+            break;
+        }
+        batch *= 2;
+    }
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    while start.elapsed() < budget || wall.len() < 15 {
+        let c = thread_cpu_ns();
+        let t = Instant::now();
+        for _ in 0..batch {
+            black_box(f());
+        }
+        wall.push(t.elapsed().as_nanos() as f64 / batch as f64);
+        cpu.push((thread_cpu_ns() - c) as f64 / batch as f64);
+        if wall.len() >= 100_000 {
+            break;
+        }
+    }
+    let summary = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let pick = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+        Timing {
+            median_ns: pick(0.5),
+            p10_ns: pick(0.1),
+            p90_ns: pick(0.9),
+        }
+    };
+    Timing2 {
+        wall: summary(wall),
+        cpu: summary(cpu),
+    }
+}

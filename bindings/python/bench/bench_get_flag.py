@@ -23,6 +23,16 @@ prints go to an in-memory buffer). The "new user each call" column gives every c
 never seen before (no parsed-context reuse).
 
 Usage: python bench_get_flag.py [--native-calls 50000] [--official-calls 1000] [--rounds 3] [--json OUT]
+
+Benchmark matrix mode (make bench, bench/README.md): `--matrix bench/scenarios.json` runs every
+scenario of that file through vwo_fme (events to the mock server at VWO_MOCK_URL, threading on)
+and through the official SDK (one process per scenario, network stubbed as above), same
+settings, feature keys (cycled) and context, log messages dropped by a no-op transport (vwo_fme)
+or printed into an in-memory buffer (official); with the scenario's `storage`, an in-memory
+storage connector. Timing as the Rust harness (benches/support.rs): batches of calls lasting at
+least 0.5 ms, the median of the per-call wall time over the batches (p10, p90) and the median
+per-call CPU time of the calling thread, for VWO_BENCH_MS (default 400) per scenario (official:
+3x that). Prints one JSON object per scenario and SDK on standard output.
 """
 
 from __future__ import annotations
@@ -207,6 +217,168 @@ def bench_official(name, n, warmup):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# ----------------------------------------------------------------------------- matrix mode
+def _budget_s():
+    return float(os.environ.get("VWO_BENCH_MS") or 400) / 1000.0
+
+
+def time_batches(get_flag, keys, ctx, budget_s):
+    """Median / p10 / p90 wall ns per call and median CPU ns per call (calling thread) over
+    batches lasting >= 0.5 ms; `keys` cycled, `ctx` the same dict every call."""
+    m = len(keys)
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
+    batch = 1
+    while True:
+        t = clock()
+        for j in range(batch):
+            get_flag(keys[j % m], ctx)
+        if clock() - t >= 500_000 or batch >= 1 << 20:
+            break
+        batch *= 2
+    wall, cpu = [], []
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        while time.perf_counter() - start < budget_s or len(wall) < 15:
+            c = cpu_clock()
+            t = clock()
+            for j in range(batch):
+                get_flag(keys[j % m], ctx)
+            w = clock()
+            wall.append((w - t) / batch)
+            cpu.append((cpu_clock() - c) / batch)
+    finally:
+        gc.enable()
+    wall.sort()
+    cpu.sort()
+
+    def pick(v, q):
+        return v[int(round((len(v) - 1) * q))]
+
+    return {"median_ns": pick(wall, 0.5), "p10_ns": pick(wall, 0.1), "p90_ns": pick(wall, 0.9),
+            "cpu_ns": pick(cpu, 0.5), "batches": len(wall), "batch": batch}
+
+
+class _MemStorage:
+    """In-memory storage connector (both SDKs: get(key, user_id) / set(record))."""
+
+    def __init__(self):
+        self.data = {}
+
+    def get(self, key, user_id):
+        return self.data.get((key, user_id))
+
+    def set(self, value):
+        self.data[(value.get("featureKey"), value.get("userId"))] = value
+        return True
+
+
+class _QuietTransport:
+    level = "ERROR"
+
+    def log(self, level, message):
+        pass
+
+
+def _scenarios(path):
+    return json.loads(Path(path).read_text())["scenarios"]
+
+
+def matrix(path):
+    import vwo_fme
+
+    url = os.environ.get("VWO_MOCK_URL")
+    server = None if url else MockServer(REPO / "examples" / "settings.json")
+    url = url or server.url
+    budget = _budget_s()
+    try:
+        for sc in _scenarios(path):
+            settings = json.loads((REPO / sc["settings"]).read_text())
+            opts = {"sdk_key": "0123456789abcdef0123456789abcdef", "account_id": settings["accountId"],
+                    "settings": settings, "proxy_url": url, "max_queue_size": 10_000_000,
+                    "batch_event_data": {"events_per_request": 500, "request_time_interval": 60},
+                    "logger": {"level": "error", "transport": _QuietTransport()}}
+            if sc.get("storage"):
+                opts["storage"] = _MemStorage()
+            client = vwo_fme.init(opts)
+            keys, ctx = sc["features"], copy.deepcopy(sc["context"])
+            decisions = [client.get_flag(k, ctx).is_enabled() for k in keys]
+            with _StdoutToDevnull():
+                res = time_batches(client.get_flag, keys, ctx, budget)
+            res["all_delivered"] = client.flush_events(timeout=120)
+            client.close()
+            _emit(dict({"kind": "latency", "layer": "python", "scenario": sc["name"], "decisions": decisions}, **res))
+            try:
+                import vwo  # noqa: F401
+            except ImportError:
+                continue
+            out = subprocess.run([sys.executable, __file__, "--matrix-official-worker", str(path), sc["name"]],
+                                 capture_output=True, text=True)
+            lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+            if out.returncode != 0 or not lines:
+                sys.stderr.write("official SDK worker failed on %s: %s\n" % (sc["name"], out.stderr[-2000:]))
+                continue
+            _emit(json.loads(lines[-1]))
+    finally:
+        if server:
+            server.stop()
+
+
+def _emit(rec):
+    print(json.dumps(rec), flush=True)
+    extra = "" if rec.get("all_delivered", True) else "  NOT ALL EVENTS DELIVERED"
+    sys.stderr.write("%-16s %-20s %10.0f ns (p10 %.0f, p90 %.0f; caller CPU %.0f)%s\n" % (
+        rec["layer"], rec["scenario"], rec["median_ns"], rec["p10_ns"], rec["p90_ns"], rec["cpu_ns"], extra))
+
+
+def official_matrix_worker(path, name):
+    """One scenario through the official SDK, in its own process (process-wide singletons)."""
+    import io
+    import contextlib
+
+    sc = next(s for s in _scenarios(path) if s["name"] == name)
+    settings = json.loads((REPO / sc["settings"]).read_text())
+    import vwo
+    from wingify.packages.network_layer.client.network_client import NetworkClient
+    from wingify.packages.network_layer.manager.network_manager import NetworkManager
+    from wingify.packages.network_layer.models.response_model import ResponseModel
+
+    def fake(self, request_model, method):
+        resp = ResponseModel()
+        resp.set_status_code(200)
+        url = request_model.get_options()["url"]
+        if method == "GET" and ("/server-side/v2-settings" in url or "/server-side/v2-pull" in url):
+            resp.set_data(copy.deepcopy(settings))
+        else:
+            resp.set_data({})
+        return resp
+
+    NetworkClient.get = lambda self, rm: fake(self, rm, "GET")
+    NetworkClient.post = lambda self, rm: fake(self, rm, "POST")
+    NetworkManager.execute_in_background = lambda self, func: func()
+
+    class Store(_MemStorage, vwo.StorageConnector):
+        pass
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        opts = {"sdk_key": settings["sdkKey"], "account_id": settings["accountId"],
+                "proxy_url": "http://127.0.0.1:9", "threading": {"enabled": False}}
+        if sc.get("storage"):
+            opts["storage"] = Store()
+        client = vwo.init(opts)
+        keys, ctx = sc["features"], copy.deepcopy(sc["context"])
+        decisions = [client.get_flag(k, ctx).is_enabled() for k in keys]
+        res = time_batches(client.get_flag, keys, ctx, 3 * _budget_s())
+        buf.truncate(0)
+    rec = dict({"kind": "latency", "layer": "official_python", "scenario": name, "decisions": decisions,
+                "sdk_version": _official_version()}, **res)
+    print(json.dumps(rec))
+    sys.stdout.flush()
+    os._exit(0)  # the official SDK leaves non-daemon timers behind
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--native-calls", type=int, default=50_000)
@@ -215,7 +387,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3, help="rounds per configuration; the best median is kept")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--official-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--matrix", help="benchmark matrix mode: the scenarios file (bench/scenarios.json)")
+    ap.add_argument("--matrix-official-worker", nargs=2, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.matrix_official_worker:
+        official_matrix_worker(*a.matrix_official_worker)
+        return
+    if a.matrix:
+        matrix(a.matrix)
+        return
     global ROUNDS
     ROUNDS = max(1, a.rounds)
     if a.official_worker:
