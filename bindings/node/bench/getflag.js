@@ -14,6 +14,18 @@
 // and one getVariable(); the median over all calls after a warm-up.
 //
 //   node --expose-gc bench/getflag.js [--quick]
+//
+// Benchmark matrix mode (make bench, bench/README.md):
+//
+//   node --expose-gc bench/getflag.js --matrix ../../bench/scenarios.json
+//
+// runs every scenario of that file (same settings, feature keys cycled, context with camelCase
+// keys) through this binding (impressions to the mock server at VWO_MOCK_URL, else one started
+// here; `await getFlag` and `getFlagSync`) and through the official SDK (network stub as above),
+// logs dropped by a no-op transport, an in-memory storage connector when the scenario says so.
+// Timing as the Rust harness (benches/support.rs): batches of calls lasting >= 0.5 ms, the
+// median / p10 / p90 of the wall time per call over the batches, for VWO_BENCH_MS (default
+// 400) per scenario (official: 3x). One JSON object per scenario and layer on standard output.
 
 const path = require('path');
 const { performance } = require('perf_hooks');
@@ -124,7 +136,121 @@ function stubNetwork() {
   };
 }
 
+// ------------------------------------------------------------------------- matrix mode
+
+/** An in-memory storage connector; `asyncMethods`: get/set return promises (the official
+ * SDK awaits its connector's results; this binding takes plain values as well). */
+function memStorage(asyncMethods) {
+  const data = new Map();
+  const get = (key, userId) => {
+    const v = data.get(`${key}\u0000${userId}`);
+    return v === undefined ? null : v;
+  };
+  const set = (rec) => {
+    data.set(`${rec.featureKey}\u0000${rec.userId}`, rec);
+  };
+  return asyncMethods ? { get: async (k, u) => get(k, u), set: async (r) => set(r) } : { get, set };
+}
+
+function pick(sorted, q) {
+  return sorted[Math.round((sorted.length - 1) * q)];
+}
+
+/** Batches of `call(i)` (async when `isAsync`) lasting >= 0.5 ms, for `budgetMs`. */
+async function timeBatches(call, isAsync, budgetMs) {
+  const now = process.hrtime.bigint;
+  const threadCpu = typeof process.threadCpuUsage === 'function' ? () => process.threadCpuUsage() : null;
+  let batch = 1;
+  let i = 0;
+  for (;;) {
+    const t = now();
+    for (let j = 0; j < batch; j++) {
+      if (isAsync) await call(i++);
+      else call(i++);
+    }
+    if (Number(now() - t) >= 5e5 || batch >= 1 << 20) break;
+    batch *= 2;
+  }
+  if (global.gc) global.gc();
+  const wall = [];
+  const cpu = [];
+  const start = Date.now();
+  while (Date.now() - start < budgetMs || wall.length < 15) {
+    const c = threadCpu ? threadCpu() : null;
+    const t = now();
+    for (let j = 0; j < batch; j++) {
+      if (isAsync) await call(i++);
+      else call(i++);
+    }
+    wall.push(Number(now() - t) / batch);
+    if (c) {
+      const d = threadCpu();
+      cpu.push(((d.user - c.user + d.system - c.system) * 1000) / batch);
+    }
+  }
+  wall.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
+  const out = { median_ns: pick(wall, 0.5), p10_ns: pick(wall, 0.1), p90_ns: pick(wall, 0.9), batches: wall.length, batch };
+  if (cpu.length) out.cpu_ns = pick(cpu, 0.5);
+  return out;
+}
+
+function emit(rec) {
+  process.stdout.write(JSON.stringify(rec) + '\n');
+  const f = (x) => (x === undefined ? '-' : x.toFixed(0));
+  const warn = rec.all_delivered === false ? '  NOT ALL EVENTS DELIVERED' : '';
+  process.stderr.write(`${rec.layer.padEnd(16)} ${rec.scenario.padEnd(20)} ${f(rec.median_ns).padStart(10)} ns (p10 ${f(rec.p10_ns)}, p90 ${f(rec.p90_ns)}; caller CPU ${f(rec.cpu_ns)})${warn}\n`);
+}
+
+async function matrix(file) {
+  const fs = require('fs');
+  const budget = Number(process.env.VWO_BENCH_MS || 400);
+  const scenarios = JSON.parse(fs.readFileSync(file, 'utf8')).scenarios;
+  let server = null;
+  let url = process.env.VWO_MOCK_URL;
+  if (!url) {
+    server = await h.mockServer(path.join(h.ROOT, 'examples', 'settings.json'));
+    url = server.url;
+  }
+  const quiet = { level: 'error', transport: { log: () => {} } };
+  for (const sc of scenarios) {
+    const settings = JSON.parse(fs.readFileSync(path.join(h.ROOT, sc.settings), 'utf8'));
+    const ctx = h.camelContext(sc.context);
+    const keys = sc.features;
+    const m = keys.length;
+    const base = { sdkKey: '0123456789abcdef0123456789abcdef', accountId: settings.accountId, settings, logger: quiet };
+    const live = Object.assign(
+      { proxyUrl: url, maxQueueSize: 10000000, batchEventData: { eventsPerRequest: 500, requestTimeInterval: 60 } },
+      base,
+    );
+    if (sc.storage) live.storage = memStorage(false);
+    const client = await native.init(live);
+    const decisions = [];
+    for (const k of keys) decisions.push((await client.getFlag(k, ctx)).isEnabled());
+    const a = await timeBatches((i) => client.getFlag(keys[i % m], ctx), true, budget);
+    const s = timeBatches((i) => client.getFlagSync(keys[i % m], ctx), false, budget);
+    const sync = await s;
+    const flushed = await client.flushEvents(120000);
+    await client.close();
+    const delivered = flushed.status === 'success';
+    emit(Object.assign({ kind: 'latency', layer: 'node', scenario: sc.name, decisions, all_delivered: delivered }, a));
+    emit(Object.assign({ kind: 'latency', layer: 'node_sync', scenario: sc.name, decisions, all_delivered: delivered }, sync));
+    if (official) {
+      const oopts = Object.assign({ network: stubNetwork() }, base, { sdkKey: settings.sdkKey });
+      if (sc.storage) oopts.storage = memStorage(true);
+      const oc = await official.init(oopts);
+      const od = [];
+      for (const k of keys) od.push((await oc.getFlag(k, Object.assign({}, ctx))).isEnabled());
+      const o = await timeBatches((i) => oc.getFlag(keys[i % m], ctx), true, 3 * budget);
+      emit(Object.assign({ kind: 'latency', layer: 'official_node', scenario: sc.name, decisions: od, sdk_version: officialVersion() }, o));
+    }
+  }
+  if (server) await server.stop();
+}
+
 async function main() {
+  const mi = process.argv.indexOf('--matrix');
+  if (mi >= 0) return matrix(process.argv[mi + 1]);
   const rows = [];
   const os = require('os');
   console.log(`getFlag latency, ${os.cpus().length} CPUs (${os.cpus()[0].model}), load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, node ${process.version}`);
