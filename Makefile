@@ -2,6 +2,7 @@
 #   make demo   the C quickstart (examples/quickstart.c) on examples/settings.json, offline
 #               (defined in mk/cabi.mk; `make demo-rust` runs the Rust example)
 #   make test   formatting, lints and every test suite
+#   make bench  the benchmark matrix (mk/bench.mk); make bench-check: against bench/baseline.json
 #
 # Each part of the project adds its own targets in mk/*.mk and appends its test target to
 # TEST_TARGETS (and its install steps to .ci/setup.d/).
@@ -13,7 +14,7 @@ SHELL := /bin/bash
 TEST_TARGETS := lint test-rust abi-symbols
 LIB_DIR := target/release
 
-.PHONY: all build lib demo test test-rust lint bench header abi-symbols clean
+.PHONY: all build lib demo test test-rust lint header abi-symbols clean
 
 all: build
 
@@ -40,10 +41,6 @@ abi-symbols: lib
 	@bad=$$(nm -D --defined-only $(LIB_DIR)/libvwo_fme.so | awk '{print $$3}' | grep -v '^vwo_' || true); \
 	if [ -n "$$bad" ]; then echo "non-vwo_ symbols exported:"; echo "$$bad"; exit 1; fi; \
 	echo "exported symbols: $$(nm -D --defined-only $(LIB_DIR)/libvwo_fme.so | wc -l), all vwo_*"
-
-bench:
-	$(CARGO) bench --bench core
-	$(CARGO) bench --bench client
 
 clean:
 	$(CARGO) clean

@@ -433,10 +433,11 @@ fn generated_file(n: usize, segmentation: bool) -> PathBuf {
     p
 }
 
-/// Resident memory (now, peak) of a child process holding an offline client on `path`.
-fn child_rss(path: &Path) -> Value {
+/// Resident memory (now, peak) of a child process holding an offline client on `path`
+/// that made `calls` get_flag calls.
+fn child_rss(path: &Path, calls: usize) -> Value {
     let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["rss", path.to_str().unwrap()])
+        .args(["rss", path.to_str().unwrap(), &calls.to_string()])
         .output()
         .unwrap();
     String::from_utf8_lossy(&child.stdout)
@@ -461,9 +462,10 @@ fn seg_context() -> Value {
            "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"})
 }
 
-/// Child process of `scale`: an offline client on the settings file `path`, every feature
-/// decided 100 times for one user; prints the resident set (now and peak) as JSON.
-fn rss_child(path: &str) {
+/// Child process of `scale`: an offline client on the settings file `path`, its features
+/// decided in turn for one user, 100 000 calls (then the resident set is read: `rss_kb`), then
+/// on to `calls` calls in all (`rss_end_kb`: memory must stay flat); prints them as JSON.
+fn rss_child(path: &str, calls: usize) {
     let before = proc_status_kb("VmRSS:");
     let text = std::fs::read_to_string(path).unwrap();
     let settings: Value = serde_json::from_str(&text).unwrap();
@@ -479,16 +481,21 @@ fn rss_child(path: &str) {
     let client = Client::from_json(&opts, callbacks(false)).unwrap();
     drop(opts);
     let ctx = UserContext::from_json(&seg_context()).unwrap();
-    let rounds = (100_000 / keys.len()).max(1);
-    for _ in 0..rounds {
-        for k in &keys {
-            black_box(client.get_flag(k, &ctx).is_enabled());
-        }
+    let warm = 100_000.min(calls.max(1));
+    let n = keys.len();
+    for i in 0..warm {
+        black_box(client.get_flag(&keys[i % n], &ctx).is_enabled());
     }
+    let (rss, hwm) = (proc_status_kb("VmRSS:"), proc_status_kb("VmHWM:"));
+    let t = Instant::now();
+    for i in warm..calls {
+        black_box(client.get_flag(&keys[i % n], &ctx).is_enabled());
+    }
+    let ns = t.elapsed().as_nanos() as f64 / (calls - warm).max(1) as f64;
     println!(
         "{}",
-        json!({"rss_before_kb": before, "rss_kb": proc_status_kb("VmRSS:"), "hwm_kb": proc_status_kb("VmHWM:"),
-               "calls": rounds * keys.len()})
+        json!({"rss_before_kb": before, "rss_kb": rss, "hwm_kb": hwm, "rss_end_kb": proc_status_kb("VmRSS:"),
+               "hwm_end_kb": proc_status_kb("VmHWM:"), "warm_calls": warm, "calls": calls.max(warm), "ns_per_call": ns})
     );
     client.close();
 }
@@ -496,6 +503,7 @@ fn rss_child(path: &str) {
 fn bench_scale(out: &Out) {
     let sizes: &[usize] = &[10, 100, 1000];
     let ctx = UserContext::from_json(&seg_context()).unwrap();
+    let mut bytes_1000 = 0usize;
     for &n in sizes {
         let path = generated_file(n, true);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -528,33 +536,76 @@ fn bench_scale(out: &Out) {
         });
         let cl = time(budget() / 2, || client.get_flag(&mid, &ctx).is_enabled());
         client.close();
-        // Memory: a fresh process holding an offline client on these settings.
-        let mem = child_rss(&path);
+        // Memory: a fresh process holding an offline client on these settings (with 1000
+        // features, after 10 M calls too: memory must stay flat).
+        let calls = match (n, quick()) {
+            (1000, false) => 10_000_000,
+            (1000, true) => 1_000_000,
+            _ => 100_000,
+        };
+        let mem = child_rss(&path, calls);
         compile.sort_by(f64::total_cmp);
         install.sort_by(f64::total_cmp);
         let med = |v: &[f64]| v[v.len() / 2];
         let rec = json!({"kind": "scale", "features": n, "bytes": text.len(),
             "compile_ms": med(&compile), "compile_min_ms": compile[0], "install_ms": med(&install), "install_min_ms": install[0],
             "core_get_flag_ns": core.median_ns, "client_get_flag_ns": cl.median_ns,
-            "rss_kb": mem["rss_kb"], "hwm_kb": mem["hwm_kb"], "rss_before_kb": mem["rss_before_kb"]});
+            "rss_kb": mem["rss_kb"], "hwm_kb": mem["hwm_kb"], "rss_before_kb": mem["rss_before_kb"],
+            "rss_end_kb": mem["rss_end_kb"], "calls": mem["calls"], "warm_calls": mem["warm_calls"]});
         out.record(
             rec,
             format!(
-                "scale   {n:>5} features, {:>8} bytes: parse+compile {:.2} ms, install {:.2} ms, get_flag core {} / client {}, RSS {} kB (peak {} kB)",
+                "scale   {n:>5} features, {:>8} bytes: parse+compile {:.2} ms, install {:.2} ms, get_flag core {} / client {}, RSS {} kB (peak {} kB), after {} calls {} kB",
                 text.len(),
                 med(&compile),
                 med(&install),
                 fmt_ns(core.median_ns),
                 fmt_ns(cl.median_ns),
                 mem["rss_kb"],
-                mem["hwm_kb"]
+                mem["hwm_kb"],
+                mem["calls"],
+                mem["rss_end_kb"]
+            ),
+        );
+        if n == 1000 {
+            bytes_1000 = text.len();
+        }
+    }
+    // The install of a 1 MB settings file (the target's size): as many generated features
+    // as make about 1 MB.
+    if bytes_1000 > 0 {
+        let n = 1000 * 1_000_000 / bytes_1000;
+        let text = serde_json::to_string(&generate(n, 1)).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let opts = json!({"sdk_key": SDK_KEY, "account_id": 888888, "settings": value, "offline": true});
+        let client = Client::from_json(&opts, callbacks(false)).unwrap();
+        let reps = if quick() { 3 } else { 9 };
+        let (mut install, mut parse) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let t = Instant::now();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            parse.push(t.elapsed().as_secs_f64() * 1e3);
+            client.update_settings(Some(v), false).unwrap();
+            install.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        client.close();
+        install.sort_by(f64::total_cmp);
+        parse.sort_by(f64::total_cmp);
+        let (im, pm) = (install[install.len() / 2], parse[parse.len() / 2]);
+        out.record(
+            json!({"kind": "install_1mb", "features": n, "bytes": text.len(), "install_ms": im,
+                   "install_min_ms": install[0], "json_parse_ms": pm}),
+            format!(
+                "scale   install of {} bytes ({n} features): {im:.2} ms (min {:.2} ms; of which JSON parse {pm:.2} ms)",
+                text.len(),
+                install[0]
             ),
         );
     }
     // Where the memory goes: the same 1000 features without the segmentation templates.
     let path = generated_file(1000, false);
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let mem = child_rss(&path);
+    let mem = child_rss(&path, 100_000);
     out.record(
         json!({"kind": "scale_memory", "features": 1000, "template": "rollout_ab", "bytes": bytes,
                "rss_kb": mem["rss_kb"], "hwm_kb": mem["hwm_kb"], "rss_before_kb": mem["rss_before_kb"]}),
@@ -797,7 +848,7 @@ fn bench_swap(out: &Out) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     if args.first().map(String::as_str) == Some("rss") {
-        rss_child(&args[1]);
+        rss_child(&args[1], args.get(2).and_then(|c| c.parse().ok()).unwrap_or(100_000));
         return;
     }
     if args.first().map(String::as_str) == Some("gen") {

@@ -1,0 +1,353 @@
+"""From the benchmark matrix's records to results.json (with the rows `make bench-check`
+compares) and to the markdown tables (results.md, README.md's "Benchmark matrix").
+
+A record is one JSON object printed by a layer (see bench/matrix.py): `kind` = calibration,
+latency, scale, scale_memory, install_1mb, threads or swap.
+
+Rows (`rows` in results.json) are the machine-independent quantities:
+
+* `latency/LAYER/SCENARIO`: time per call divided by the calibration workload's time measured
+  in the same run (the caller's CPU time where the layer measures it, else the wall time);
+  kind `latency` (lower is better);
+* `ratio/official_python`, `ratio/official_node`: how many times faster than the official SDK,
+  geometric mean over the scenarios; kind `throughput` (higher is better);
+* `threads/LAYER/SCENARIO`: 2-thread / 1-thread throughput divided by the same ratio of the
+  calibration workload (the machine's ceiling); kind `throughput`;
+* `scale/N/...`: parse + compile, install and get_flag time (calibration units, `latency`),
+  resident memory in kB (`memory`);
+* `swap/N/p50`: median get_flag latency with a settings install every 10 ms over the median
+  without (`latency`).
+"""
+
+from __future__ import annotations
+
+import math
+
+# Columns of the latency table: (layer, heading, status key).
+LAYER_COLUMNS = [
+    ("core", "core decision", "rust"),
+    ("client", "Rust client", "rust"),
+    ("c_json", "C ABI, JSON context", "c"),
+    ("c_ctx", "C ABI, reused vwo_context", "c"),
+    ("python", "Python", "python"),
+    ("go", "Go", "go"),
+    ("node", "Node (await)", "node"),
+    ("ruby", "Ruby", "ruby"),
+    ("official_python", "official Python SDK", "official_python"),
+    ("official_node", "official Node SDK", "official_node"),
+]
+OFFICIAL = {"official_python": "python", "official_node": "node"}
+# Layers whose rows are not checked: other people's code.
+UNCHECKED_LAYERS = set(OFFICIAL)
+
+
+def fmt_ns(ns) -> str:
+    if ns is None:
+        return "-"
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e4:
+        return "%.1f us" % (ns / 1e3)
+    if ns >= 1e3:
+        return "%.2f us" % (ns / 1e3)
+    return "%.0f ns" % ns
+
+
+def fmt_kb(kb) -> str:
+    if kb is None:
+        return "-"
+    return "%.1f MB" % (kb / 1024.0)
+
+
+def _geomean(xs):
+    xs = [x for x in xs if x and x > 0]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+def calibration_ns(records) -> float | None:
+    """The calibration workload's time: the mean of its runs (CPU time per op)."""
+    vals = [r.get("cpu_ns") or r.get("median_ns") for r in records if r.get("kind") == "calibration"]
+    vals = [v for v in vals if v]
+    return sum(vals) / len(vals) if vals else None
+
+
+def layer_status(status: dict, key: str) -> str:
+    """"ok", "skipped (reason)" or "failed (reason)"; an official SDK shares its binding's
+    fate (it runs in that binding's bench program)."""
+    if key in OFFICIAL and status.get(OFFICIAL[key], "ok") != "ok":
+        return status[OFFICIAL[key]]
+    return status.get(key, "ok")
+
+
+def build(meta: dict, status: dict, records: list) -> dict:
+    """results.json: meta, layer status, calibration, records, rows."""
+    cal = calibration_ns(records)
+    rows = {}
+
+    def row(rid, kind, value, unit, what):
+        if value is not None and value > 0:
+            rows[rid] = {"kind": kind, "value": value, "unit": unit, "what": what}
+
+    lat = [r for r in records if r.get("kind") == "latency"]
+    by = {(r["layer"], r["scenario"]): r for r in lat}
+    if cal:
+        for r in lat:
+            if r["layer"] in UNCHECKED_LAYERS:
+                continue
+            t = r.get("cpu_ns") or r.get("median_ns")
+            row("latency/%s/%s" % (r["layer"], r["scenario"]), "latency", t / cal, "calibration units",
+                "%s, %s: time per call / calibration" % (r["layer"], r["scenario"]))
+    for off, ours in OFFICIAL.items():
+        ratios = [by[(off, s)]["median_ns"] / r["median_ns"] for (layer, s), r in by.items()
+                  if layer == ours and (off, s) in by and r.get("median_ns")]
+        row("ratio/%s" % off, "throughput", _geomean(ratios), "x",
+            "%s / %s binding, geometric mean over the scenarios" % (off, ours))
+    thr = [r for r in records if r.get("kind") == "threads"]
+    ceiling = next((r["speedup"] for r in thr if r["layer"] == "calibration"), None)
+    for r in thr:
+        if r["layer"] != "calibration" and ceiling:
+            row("threads/%s/%s" % (r["layer"], r["scenario"]), "throughput", r["speedup"] / ceiling, "of ceiling",
+                "%s, %s: 2-thread speedup / calibration's" % (r["layer"], r["scenario"]))
+    for r in records:
+        k = r.get("kind")
+        if k == "scale" and cal:
+            n = r["features"]
+            row("scale/%d/compile" % n, "latency", r["compile_ms"] * 1e6 / cal, "calibration units",
+                "%d features: parse + compile" % n)
+            row("scale/%d/install" % n, "latency", r["install_ms"] * 1e6 / cal, "calibration units",
+                "%d features: install on a live client" % n)
+            row("scale/%d/core_get_flag" % n, "latency", r["core_get_flag_ns"] / cal, "calibration units",
+                "%d features: core get_flag" % n)
+            row("scale/%d/rss" % n, "memory", r.get("rss_kb"), "kB", "%d features: resident memory" % n)
+            if r.get("calls", 0) > r.get("warm_calls", 0):
+                row("scale/%d/rss_after_%d_calls" % (n, r["calls"]), "memory", r.get("rss_end_kb"), "kB",
+                    "%d features: resident memory after %d calls" % (n, r["calls"]))
+        elif k == "scale_memory":
+            row("scale/%d_%s/rss" % (r["features"], r["template"]), "memory", r.get("rss_kb"), "kB",
+                "%d features (%s only): resident memory" % (r["features"], r["template"]))
+        elif k == "install_1mb" and cal:
+            row("scale/install_1mb", "latency", r["install_ms"] * 1e6 / cal, "calibration units",
+                "install of a 1 MB settings file")
+    swaps = {}
+    for r in records:
+        if r.get("kind") == "swap":
+            swaps.setdefault(r["features"], {})[r["swaps"]] = r
+    for n, pair in swaps.items():
+        if True in pair and False in pair:
+            row("swap/%d/p50" % n, "latency", pair[True]["p50_ns"] / pair[False]["p50_ns"], "x",
+                "%d features: get_flag p50 with installs every 10 ms / without" % n)
+    cal_runs = {r.get("when"): r.get("cpu_ns") or r.get("median_ns") for r in records if r.get("kind") == "calibration"}
+    return {
+        "meta": meta,
+        "status": status,
+        "calibration": {"ns": cal, "runs": cal_runs,
+                        "what": "benches/matrix.rs calibration_op: JSON parse, hashing, sorting (no vwo-fme code)"},
+        "records": records,
+        "rows": rows,
+    }
+
+
+# ---------------------------------------------------------------------------------- markdown
+
+def _targets(res):
+    recs = res["records"]
+    by = {(r["layer"], r["scenario"]): r for r in recs if r.get("kind") == "latency"}
+
+    def lat(layer, sc, cpu=False):
+        r = by.get((layer, sc))
+        if not r:
+            return None
+        return (r.get("cpu_ns") or r["median_ns"]) if cpu else r["median_ns"]
+
+    seg = [r["median_ns"] for (layer, s), r in by.items() if layer == "core" and s.startswith("segmentation/")]
+    scale = {r["features"]: r for r in recs if r.get("kind") == "scale"}
+    inst = next((r for r in recs if r.get("kind") == "install_1mb"), None)
+    thr = {(r["layer"], r["scenario"]): r for r in recs if r.get("kind") == "threads"}
+    out = []
+
+    def t(what, target, value, fmt, ok):
+        out.append((what, target, fmt(value) if value is not None else "not measured",
+                    "-" if value is None else ("met" if ok(value) else "**missed**")))
+
+    t("core decision, rollout flag (median)", "<= 200 ns", lat("core", "rollout"), fmt_ns, lambda v: v <= 200)
+    t("core decision, segmentation-heavy flag (worst of s4's 6)", "<= 1 us", max(seg) if seg else None, fmt_ns,
+      lambda v: v <= 1000)
+    t("vwo_get_flag, JSON context (id + 3 custom variables), impression queued", "<= 1.5 us",
+      lat("c_json", "rollout"), fmt_ns, lambda v: v <= 1500)
+    t("vwo_get_flag_ctx, reused vwo_context, impression queued", "<= 400 ns", lat("c_ctx", "rollout"), fmt_ns,
+      lambda v: v <= 400)
+    py, opy = lat("python", "rollout"), lat("official_python", "rollout")
+    t("Python binding get_flag (rollout)", "<= 10 us", py, fmt_ns, lambda v: v <= 10000)
+    if py and opy:
+        t("official Python SDK / Python binding (rollout)", "(about 2 700 us there)", opy / py,
+          lambda v: "%.0fx (official %s)" % (v, fmt_ns(opy)), lambda v: True)
+    t("Go binding GetFlag (rollout)", "<= 3 us", lat("go", "rollout"), fmt_ns, lambda v: v <= 3000)
+    t("Node binding getFlag, await (rollout)", "<= 10 us", lat("node", "rollout"), fmt_ns, lambda v: v <= 10000)
+    t("Ruby binding get_flag (rollout)", "<= 15 us", lat("ruby", "rollout"), fmt_ns, lambda v: v <= 15000)
+    t("install of a 1 MB settings file", "<= 20 ms", inst["install_ms"] * 1e6 if inst else None, fmt_ns,
+      lambda v: v <= 20e6)
+    core2 = thr.get(("core", "rollout_ab"))
+    cal2 = thr.get(("calibration", "siphash"))
+    if core2:
+        t("2 threads vs 1 (core, rollout + A/B)", ">= 1.8x", core2["speedup"],
+          lambda v: "%.2fx (calibration workload: %.2fx)" % (v, cal2["speedup"] if cal2 else float("nan")),
+          lambda v: v >= 1.8)
+    s1000 = scale.get(1000)
+    t("RSS with 1 000 features", "<= 30 MB", s1000.get("rss_kb") if s1000 else None, fmt_kb,
+      lambda v: v <= 30 * 1024)
+    if s1000 and s1000.get("rss_end_kb"):
+        growth = s1000["rss_end_kb"] - s1000["rss_kb"]
+        t("RSS flat over %s calls (1 000 features)" % "{:,}".format(s1000["calls"]).replace(",", " "),
+          "flat", growth, lambda v: "%+d kB" % v, lambda v: v <= 1024)
+    return out
+
+
+def markdown(res) -> str:
+    m = res["meta"]
+    mc = m["machine"]
+    st = res["status"]
+    recs = res["records"]
+    lines = []
+    add = lines.append
+    add("Machine: %d vCPU %s%s, %d MB RAM, %s; load average %s before, %s after; %s, commit %s%s." % (
+        mc["nproc"], mc["cpu_model"], " (%s guest)" % mc["hypervisor"] if mc.get("hypervisor") else "",
+        mc["mem_mb"], mc["os"], " ".join("%.2f" % x for x in m["load_before"]),
+        " ".join("%.2f" % x for x in m["load_after"]), m["date"], m["commit"],
+        ", QUICK run (not a baseline)" if m.get("quick") else ""))
+    add("Toolchains: %s; %s; %s; node %s; %s; %s." % (
+        mc["rustc"], mc["python"], mc["go"], mc["node"], mc["ruby"], mc["cc"]))
+    cal = res["calibration"]
+    if cal.get("ns"):
+        runs = cal.get("runs") or {}
+        add("Calibration workload (%s): %s per op (start %s, end %s)." % (
+            cal["what"], fmt_ns(cal["ns"]), fmt_ns(runs.get("start")), fmt_ns(runs.get("end"))))
+    add("")
+
+    # ---- latency matrix
+    lat = [r for r in recs if r.get("kind") == "latency"]
+    by = {(r["layer"], r["scenario"]): r for r in lat}
+    scen_order = []
+    for r in lat:
+        if r["scenario"] not in scen_order and "/" not in r["scenario"]:
+            scen_order.append(r["scenario"])
+    add("**get_flag latency per call** (median wall time over batches of calls; impressions queued for a "
+        "loopback server in every layer but the core and the official SDKs, whose network is stubbed in-process)")
+    add("")
+    heads = [h for _, h, _ in LAYER_COLUMNS] + ["official Python / Python", "official Node / Node"]
+    add("| scenario | " + " | ".join(heads) + " |")
+    add("|---|" + "---:|" * len(heads))
+    statuses = []
+    for layer, _, key in LAYER_COLUMNS:
+        s = layer_status(st, key)
+        statuses.append("ok" if s == "ok" else s)
+    add("| *layer status* | " + " | ".join(statuses) + " | | |")
+    mismatch = []
+    for sc in scen_order:
+        ref = by.get(("core", sc), {}).get("decisions")
+        cells = []
+        for layer, _, key in LAYER_COLUMNS:
+            r = by.get((layer, sc))
+            if r is None:
+                s = layer_status(st, key)
+                cells.append("skipped" if s.startswith("skipped") else ("failed" if s.startswith("failed") else "-"))
+                continue
+            c = fmt_ns(r["median_ns"])
+            if ref is not None and r.get("decisions") is not None and r["decisions"] != ref:
+                c += " (!)"
+                mismatch.append("%s/%s" % (layer, sc))
+            if r.get("all_delivered") is False:
+                c += " (undelivered)"
+            cells.append(c)
+        for off, ours in OFFICIAL.items():
+            a, b = by.get((off, sc)), by.get((ours, sc))
+            cells.append("%.0fx" % (a["median_ns"] / b["median_ns"]) if a and b else "-")
+        add("| %s | %s |" % (sc, " | ".join(cells)))
+    add("")
+    if mismatch:
+        add("(!) decisions differ from the core's for: %s." % ", ".join(mismatch))
+    else:
+        add("Every layer, the official SDKs included, returned the same decisions (isEnabled per feature, "
+            "first pass) as the core.")
+    seg = sorted((s, r) for (layer, s), r in by.items() if layer == "core" and s.startswith("segmentation/"))
+    if seg:
+        add("Core, each s4_segmentation flag alone: %s." % ", ".join(
+            "%s %s" % (s.split("/", 1)[1], fmt_ns(r["median_ns"])) for s, r in seg))
+    sync = [(s, r) for (layer, s), r in by.items() if layer == "node_sync"]
+    if sync:
+        add("Node `getFlagSync`: %s." % ", ".join("%s %s" % (s, fmt_ns(r["median_ns"])) for s, r in sync))
+    add("")
+
+    # ---- targets
+    add("**Targets** (docs: architecture.md)")
+    add("")
+    add("| what | target | measured | |")
+    add("|---|---|---:|---|")
+    for what, target, val, ok in _targets(res):
+        add("| %s | %s | %s | %s |" % (what, target, val, ok))
+    add("")
+
+    # ---- scaling
+    scale = sorted((r for r in recs if r.get("kind") == "scale"), key=lambda r: r["features"])
+    if scale:
+        add("**Scaling** (generated settings: the features of s2_rollout_ab and s4_segmentation copied under new keys)")
+        add("")
+        add("| features | settings | parse + compile | install (live client) | core get_flag | client get_flag "
+            "| RSS after 100 000 calls | RSS after all calls |")
+        add("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in scale:
+            add("| %d | %.0f kB | %s | %s | %s | %s | %s | %s (%s calls) |" % (
+                r["features"], r["bytes"] / 1000.0, fmt_ns(r["compile_ms"] * 1e6), fmt_ns(r["install_ms"] * 1e6),
+                fmt_ns(r["core_get_flag_ns"]), fmt_ns(r["client_get_flag_ns"]), fmt_kb(r.get("rss_kb")),
+                fmt_kb(r.get("rss_end_kb")), "{:,}".format(r.get("calls") or 0).replace(",", " ")))
+        add("")
+        extra = []
+        for r in recs:
+            if r.get("kind") == "install_1mb":
+                extra.append("install of a %.0f kB settings file (%d features): %s (JSON parse %s of it)" % (
+                    r["bytes"] / 1000.0, r["features"], fmt_ns(r["install_ms"] * 1e6), fmt_ns(r["json_parse_ms"] * 1e6)))
+            if r.get("kind") == "scale_memory":
+                extra.append("%d features of %s only (%.0f kB): RSS %s" % (
+                    r["features"], r["template"], r["bytes"] / 1000.0, fmt_kb(r.get("rss_kb"))))
+        if extra:
+            add("; ".join(extra) + ".")
+            add("")
+
+    # ---- threads
+    thr = [r for r in recs if r.get("kind") == "threads"]
+    if thr:
+        ceiling = next((r["speedup"] for r in thr if r["layer"] == "calibration"), None)
+        add("**1 vs 2 threads** (calls per second, median of alternated runs; the calibration row is the "
+            "machine's ceiling: a workload that shares nothing)")
+        add("")
+        add("| workload | 1 thread | 2 threads | speedup | of the ceiling |")
+        add("|---|---:|---:|---:|---:|")
+        for r in thr:
+            add("| %s, %s | %s/s | %s/s | %.2fx | %s |" % (
+                r["layer"], r["scenario"], _si(r["t1_per_s"]), _si(r["t2_per_s"]), r["speedup"],
+                "%.0f %%" % (100 * r["speedup"] / ceiling) if ceiling and r["layer"] != "calibration" else ""))
+        add("")
+
+    # ---- swap
+    sw = sorted((r for r in recs if r.get("kind") == "swap"), key=lambda r: (r["features"], r["swaps"]))
+    if sw:
+        add("**Settings swap under load** (one thread calls get_flag on a client; another installs new settings "
+            "every 10 ms, back to back when an install takes longer)")
+        add("")
+        add("| features | installs | get_flag p50 | p99 | p99.9 | max | calls |")
+        add("|---:|---|---:|---:|---:|---:|---:|")
+        for r in sw:
+            add("| %d (%.0f kB) | %s | %s | %s | %s | %s | %s |" % (
+                r["features"], r["bytes"] / 1000.0,
+                "%d, %.1f ms each" % (r["installs"], r["install_ms"]) if r["swaps"] else "none",
+                fmt_ns(r["p50_ns"]), fmt_ns(r["p99_ns"]), fmt_ns(r["p999_ns"]), fmt_ns(r["max_ns"]),
+                "{:,}".format(r["calls"]).replace(",", " ")))
+        add("")
+    return "\n".join(lines) + "\n"
+
+
+def _si(x):
+    if x >= 1e6:
+        return "%.2f M" % (x / 1e6)
+    if x >= 1e3:
+        return "%.0f k" % (x / 1e3)
+    return "%.0f" % x
