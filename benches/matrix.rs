@@ -2,19 +2,21 @@
 //!
 //! `cargo bench --bench matrix -- [--json] [SECTION...]`, sections (default: all):
 //!
-//! * `calib`   the calibration workload (`calibration_op`: JSON parsing, hashing, sorting,
-//!             none of this project's code): the machine's speed, measured in the same run;
-//! * `core`    the decision core (`core::decide::get_flag`, parsed context, no I/O) on every
-//!             scenario of bench/scenarios.json;
-//! * `client`  `Client::get_flag` (parsed context reused) on every scenario, impressions
-//!             queued for a loopback mock server (`VWO_MOCK_URL`, else one started in-process)
-//!             and delivered in batches by the client's worker threads;
-//! * `scale`   generated settings with 10 / 100 / 1000 features: file size, parse + compile
-//!             time, install time on a live client, `get_flag` time, and the resident memory of
-//!             a fresh process holding an offline client on them (a child process per size);
-//! * `threads` decisions per second on 1 and 2 threads sharing one snapshot / one client;
-//! * `swap`    per-call `get_flag` latency (p50 / p99 / p99.9) on one thread while another
-//!             installs new settings every 10 ms, against the same run without installs.
+//! * `calib`: the calibration workload (`calibration_op`: JSON parsing, hashing, sorting,
+//!   none of this project's code): the machine's speed, measured in the same run;
+//! * `core`: the decision core (`core::decide::get_flag`, parsed context, no I/O) on every
+//!   scenario of bench/scenarios.json;
+//! * `client`: `Client::get_flag` (parsed context reused) on every scenario, impressions
+//!   queued for a loopback mock server (`VWO_MOCK_URL`, else one started in-process) and
+//!   delivered in batches by the client's worker threads;
+//! * `scale`: generated settings with 10 / 100 / 1000 features: file size, parse + compile
+//!   time, install time on a live client, `get_flag` time, and the resident memory of a fresh
+//!   process holding an offline client on them (a child process per size; with 1000 features,
+//!   after 10 M calls too); the install of a 1 MB settings file;
+//! * `threads`: decisions per second on 1 and 2 threads sharing one snapshot / one client,
+//!   and the same for a calibration workload that shares nothing (the machine's ceiling);
+//! * `swap`: per-call `get_flag` latency (p50 / p99 / p99.9) on one thread while another
+//!   installs new settings every 10 ms, against the same run without installs.
 //!
 //! Every figure is the median over batches of the mean time per call (support.rs), unless
 //! said otherwise. `--json` prints one JSON object per line on standard output (the human
@@ -573,8 +575,7 @@ fn bench_scale(out: &Out) {
     }
     // The install of a 1 MB settings file (the target's size): as many generated features
     // as make about 1 MB.
-    if bytes_1000 > 0 {
-        let n = 1000 * 1_000_000 / bytes_1000;
+    if let Some(n) = (1000 * 1_000_000usize).checked_div(bytes_1000) {
         let text = serde_json::to_string(&generate(n, 1)).unwrap();
         let value: Value = serde_json::from_str(&text).unwrap();
         let opts = json!({"sdk_key": SDK_KEY, "account_id": 888888, "settings": value, "offline": true});
