@@ -317,7 +317,7 @@ def main() -> int:
             b.status[layer] = "ok"
         except Skip as e:
             b.status[layer] = "skipped (%s)" % e
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             if layer == "rust":
                 raise
             b.status[layer] = "failed (%s)" % e
