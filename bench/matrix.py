@@ -3,7 +3,8 @@
 
 Runs, in this order, each in its own process:
 
-* the calibration workload (benches/matrix.rs `calib`: the machine's speed), first and last;
+* the calibration workload (benches/matrix.rs `calib`: the machine's speed), at the start of
+  every round and at the end;
 * the Rust layers (benches/matrix.rs): decision core, Rust client (impressions queued for a
   loopback mock server), scaling (10 / 100 / 1000 features, 1 MB install), 1 vs 2 threads,
   settings swap every 10 ms under load;
@@ -11,6 +12,10 @@ Runs, in this order, each in its own process:
   reused vwo_context;
 * the bindings' own bench programs in matrix mode: Python (and the official
   vwo-fme-python-sdk), Go, Node (and the official vwo-fme-node-sdk), Ruby.
+
+The per-scenario layers run in `--rounds` rounds (default 2); each (layer, scenario) keeps its
+best round (report.merge_rounds), the calibration its fastest run: another process on a shared
+machine only ever adds time. Scaling, threads and swap run once, in the first round.
 
 Every layer reads bench/scenarios.json (same settings files, feature keys, contexts); our
 layers queue their impressions for a `vwo-fme mock-server` on 127.0.0.1 started here, the
@@ -171,9 +176,10 @@ class Bench:
         out = run([self.rust_binary(), "--json", "calib"], env=self.env, log_file=self.logs / "rust.log")
         self.add(records(out), when=when)
 
-    def rust(self):
-        out = run([self.rust_binary(), "--json", "core", "client", "scale", "threads", "swap"], env=self.env,
-                  log_file=self.logs / "rust.log", timeout=7200)
+    def rust(self, first=True):
+        sections = ["core", "client"] + (["scale", "threads", "swap"] if first else [])
+        out = run([self.rust_binary(), "--json"] + sections, env=self.env, log_file=self.logs / "rust.log",
+                  timeout=7200)
         self.add(records(out))
 
     # ---- C ABI
@@ -295,33 +301,46 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "build" / "bench"))
     ap.add_argument("--quick", action="store_true", help="short measurements (a smoke run, not a baseline)")
     ap.add_argument("--only", help="comma-separated layers to run (default: all): " + ",".join(LAYERS))
+    ap.add_argument("--rounds", type=int, help="rounds of the per-scenario layers; each row keeps its best round "
+                                               "(default 2, 1 with --quick)")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     only = set(a.only.split(",")) if a.only else set(LAYERS)
 
     b = Bench(out, a.quick or os.environ.get("BENCH_QUICK", "0") not in ("", "0"))
+    rounds = max(1, a.rounds if a.rounds is not None else (1 if b.quick else 2))
     started = time.time()
     load_before = os.getloadavg()
-    log("machine: %d CPUs, load %.2f %.2f %.2f" % ((os.cpu_count() or 0,) + load_before))
-    log("calibration (start)")
-    b.calibration("start")
-    for layer in LAYERS:
-        if layer not in only:
-            b.status[layer] = "skipped (not selected: --only)"
-            continue
-        log("layer %s" % layer)
-        t = time.time()
-        try:
-            getattr(b, layer)()
-            b.status[layer] = "ok"
-        except Skip as e:
-            b.status[layer] = "skipped (%s)" % e
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-            if layer == "rust":
-                raise
-            b.status[layer] = "failed (%s)" % e
-        log("layer %s: %s (%.0f s)" % (layer, b.status[layer], time.time() - t))
+    log("machine: %d CPUs, load %.2f %.2f %.2f; %d round(s)" % ((os.cpu_count() or 0,) + load_before + (rounds,)))
+    for rnd in range(rounds):
+        log("calibration (round %d)" % (rnd + 1))
+        b.calibration("round%d" % (rnd + 1))
+        for layer in LAYERS:
+            if layer not in only:
+                b.status[layer] = "skipped (not selected: --only)"
+                continue
+            if rnd > 0 and b.status.get(layer) != "ok":
+                continue
+            log("round %d, layer %s" % (rnd + 1, layer))
+            t = time.time()
+            try:
+                if layer == "rust":
+                    b.rust(first=rnd == 0)
+                else:
+                    getattr(b, layer)()
+                status = "ok"
+            except Skip as e:
+                status = "skipped (%s)" % e
+            except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+                if layer == "rust":
+                    raise
+                status = "failed (%s)" % e
+            if rnd == 0:
+                b.status[layer] = status
+            elif status != "ok":
+                log("round %d of %s: %s (the first round's figures stay)" % (rnd + 1, layer, status))
+            log("round %d, layer %s: %s (%.0f s)" % (rnd + 1, layer, status, time.time() - t))
     log("calibration (end)")
     b.calibration("end")
 
@@ -330,12 +349,13 @@ def main() -> int:
         "commit": git_commit(),
         "quick": b.quick,
         "budget_ms": int(b.ms),
+        "rounds": rounds,
         "seconds": round(time.time() - started),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "machine": machine(),
     }
-    result = report.build(meta, b.status, b.records)
+    result = report.build(meta, b.status, report.merge_rounds(b.records))
     (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
     (out / "results.md").write_text(report.markdown(result))
     log("wrote %s and %s (%d s)" % (out / "results.json", out / "results.md", meta["seconds"]))

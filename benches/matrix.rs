@@ -638,7 +638,7 @@ fn bench_scale(out: &Out) {
 // threads
 
 /// Calls per second of `f` on `threads` threads for `dur`.
-fn throughput(threads: usize, dur: Duration, f: Arc<dyn Fn(usize) + Send + Sync>) -> f64 {
+fn throughput(threads: usize, dur: Duration, f: Work) -> f64 {
     let stop = Arc::new(AtomicBool::new(false));
     let total = Arc::new(AtomicU64::new(0));
     let barrier = Arc::new(Barrier::new(threads + 1));
@@ -668,33 +668,52 @@ fn throughput(threads: usize, dur: Duration, f: Arc<dyn Fn(usize) + Send + Sync>
     total.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64()
 }
 
-/// Median throughput on 1 and 2 threads (alternated `reps` times), recorded.
-fn one_vs_two(out: &Out, layer: &str, scenario: &str, f: Arc<dyn Fn(usize) + Send + Sync>) {
-    let dur = Duration::from_millis(if quick() { 200 } else { 600 });
+type Work = Arc<dyn Fn(usize) + Send + Sync>;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Throughput of `f` on 1 and 2 threads, and of the calibration workload `calib` in the
+/// same time window: each round runs calib x1, calib x2, f x1, f x2, so that a slow phase of
+/// a shared machine (another process taking a core) hits the workload and its ceiling alike.
+/// Records the medians over the rounds, the speedup, the calibration's speedup (`ceiling`)
+/// and `efficiency`: the median over the rounds of speedup / ceiling.
+fn one_vs_two(out: &Out, layer: &str, scenario: &str, f: Work, calib: &Work) {
+    let dur = Duration::from_millis(if quick() { 150 } else { 400 });
     let reps = if quick() { 1 } else { 5 };
-    // Alternate 1 and 2 threads so that slow phases of a shared machine hit both.
-    let (mut one, mut two) = (Vec::new(), Vec::new());
+    let (mut one, mut two, mut c_one, mut c_two, mut eff) = (vec![], vec![], vec![], vec![], vec![]);
     for _ in 0..reps {
-        one.push(throughput(1, dur, f.clone()));
-        two.push(throughput(2, dur, f.clone()));
+        let c1 = throughput(1, dur, calib.clone());
+        let c2 = throughput(2, dur, calib.clone());
+        let w1 = throughput(1, dur, f.clone());
+        let w2 = throughput(2, dur, f.clone());
+        eff.push((w2 / w1) / (c2 / c1));
+        one.push(w1);
+        two.push(w2);
+        c_one.push(c1);
+        c_two.push(c2);
     }
-    one.sort_by(f64::total_cmp);
-    two.sort_by(f64::total_cmp);
-    let (a, b) = (one[one.len() / 2], two[two.len() / 2]);
+    let (a, b) = (median(one.clone()), median(two.clone()));
+    let ceiling = median(c_two) / median(c_one);
+    let efficiency = median(eff.clone());
     out.record(
         json!({"kind": "threads", "layer": layer, "scenario": scenario, "t1_per_s": a, "t2_per_s": b,
-               "t1_runs": one, "t2_runs": two, "speedup": b / a}),
+               "t1_runs": one, "t2_runs": two, "speedup": b / a, "ceiling": ceiling, "efficiency": efficiency,
+               "efficiency_runs": eff}),
         format!(
-            "threads {layer:<15} {scenario:<13} 1 thread {a:>10.0}/s, 2 threads {b:>10.0}/s: {:.2}x",
-            b / a
+            "threads {layer:<15} {scenario:<13} 1 thread {a:>10.0}/s, 2 threads {b:>10.0}/s: {:.2}x (calibration {ceiling:.2}x: {:.0} % of it)",
+            b / a,
+            100.0 * efficiency
         ),
     );
 }
 
 fn bench_threads(out: &Out, list: &[Scenario]) {
-    // Calibration: what 2 threads give on this machine when they share nothing (murmur3
-    // over a thread-local buffer): the ceiling for the rows below.
-    let calib: Arc<dyn Fn(usize) + Send + Sync> = Arc::new(|i| {
+    // Calibration: what 2 threads give on this machine when they share nothing (SipHash of a
+    // local integer): the ceiling for the rows below, measured alongside each of them.
+    let calib: Work = Arc::new(|i| {
         let mut h = i as u64;
         for _ in 0..16 {
             let mut s = DefaultHasher::new();
@@ -703,7 +722,6 @@ fn bench_threads(out: &Out, list: &[Scenario]) {
         }
         black_box(h);
     });
-    one_vs_two(out, "calibration", "siphash", calib);
     for name in ["rollout_ab", "segmentation"] {
         let Some(sc) = list.iter().find(|s| s.name == name) else {
             continue;
@@ -711,7 +729,7 @@ fn bench_threads(out: &Out, list: &[Scenario]) {
         let snap = Arc::new(settings::compile_str(&sc.settings_text).unwrap());
         let ctx = Arc::new(UserContext::from_json(&sc.context).unwrap());
         let features = Arc::new(sc.features.clone());
-        let core: Arc<dyn Fn(usize) + Send + Sync> = {
+        let core: Work = {
             let (snap, ctx, features) = (snap.clone(), ctx.clone(), features.clone());
             Arc::new(move |i| {
                 let k = &features[i % features.len()];
@@ -721,14 +739,14 @@ fn bench_threads(out: &Out, list: &[Scenario]) {
         let settings: Value = serde_json::from_str(&sc.settings_text).unwrap();
         let opts = json!({"sdk_key": SDK_KEY, "account_id": settings["accountId"].clone(), "settings": settings, "offline": true});
         let client = Arc::new(Client::from_json(&opts, callbacks(false)).unwrap());
-        let cl: Arc<dyn Fn(usize) + Send + Sync> = {
+        let cl: Work = {
             let (client, ctx, features) = (client.clone(), ctx.clone(), features.clone());
             Arc::new(move |i| {
                 black_box(client.get_flag(&features[i % features.len()], &ctx).is_enabled());
             })
         };
-        one_vs_two(out, "core", name, core);
-        one_vs_two(out, "client_offline", name, cl);
+        one_vs_two(out, "core", name, core, &calib);
+        one_vs_two(out, "client_offline", name, cl, &calib);
         client.close();
     }
 }
