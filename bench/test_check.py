@@ -199,9 +199,10 @@ def test_rounds_keep_the_best_and_the_fastest_calibration():
     assert again["latency/node/rollout"]["value"] == pytest.approx(3.0)
 
 
-def test_checked_time_prefers_cpu_then_p10():
-    assert report.checked_ns({"cpu_ns": 5.0, "p10_ns": 4.0, "median_ns": 6.0}) == 5.0
+def test_checked_time_prefers_the_cpu_p10_then_the_wall_p10():
+    assert report.checked_ns({"cpu_p10_ns": 4.5, "cpu_ns": 5.0, "p10_ns": 4.0, "median_ns": 6.0}) == 4.5
     assert report.checked_ns({"p10_ns": 4.0, "median_ns": 6.0}) == 4.0
+    assert report.checked_ns({"cpu_ns": 5.0, "median_ns": 6.0}) == 5.0
     assert report.checked_ns({"median_ns": 6.0}) == 6.0
 
 

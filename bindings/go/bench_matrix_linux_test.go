@@ -162,6 +162,6 @@ func timeBatches(call func(int), budget time.Duration) map[string]interface{} {
 	pick := func(v []float64, q float64) float64 { return v[int(float64(len(v)-1)*q+0.5)] }
 	return map[string]interface{}{
 		"median_ns": pick(wall, 0.5), "p10_ns": pick(wall, 0.1), "p90_ns": pick(wall, 0.9),
-		"cpu_ns": pick(cpu, 0.5), "batches": len(wall), "batch": batch,
+		"cpu_ns": pick(cpu, 0.5), "cpu_p10_ns": pick(cpu, 0.1), "batches": len(wall), "batch": batch,
 	}
 }

@@ -191,7 +191,10 @@ async function timeBatches(call, isAsync, budgetMs) {
   wall.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
   const out = { median_ns: pick(wall, 0.5), p10_ns: pick(wall, 0.1), p90_ns: pick(wall, 0.9), batches: wall.length, batch };
-  if (cpu.length) out.cpu_ns = pick(cpu, 0.5);
+  if (cpu.length) {
+    out.cpu_ns = pick(cpu, 0.5);
+    out.cpu_p10_ns = pick(cpu, 0.1);
+  }
   return out;
 }
 

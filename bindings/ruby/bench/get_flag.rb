@@ -72,7 +72,7 @@ module MatrixBench
     wall.sort!
     cpu_t.sort!
     { median_ns: pick(wall, 0.5), p10_ns: pick(wall, 0.1), p90_ns: pick(wall, 0.9), cpu_ns: pick(cpu_t, 0.5),
-      batches: wall.size, batch: batch }
+      cpu_p10_ns: pick(cpu_t, 0.1), batches: wall.size, batch: batch }
   end
 
   def self.run(file)
