@@ -99,6 +99,15 @@ def compare(baseline_rows: dict, current_rows: dict, throughput_tol: float = THR
     return out
 
 
+def busy_machine(meta: dict) -> str | None:
+    """Why a run's machine was busy (load average above half its CPUs), or None."""
+    n = (meta.get("machine") or {}).get("nproc") or 0
+    loads = [x for x in (meta.get("load_before") or [])[:1] + (meta.get("load_after") or [])[:1] if x is not None]
+    if n and loads and max(loads) > n / 2.0:
+        return "load average %.1f on %d CPUs" % (max(loads), n)
+    return None
+
+
 def regressions(findings) -> list:
     return [f for f in findings if f.status == "regressed"]
 
@@ -157,6 +166,11 @@ def main(argv=None) -> int:
         100 * a.throughput_tol, 100 * a.memory_tol))
     if rm.get("quick"):
         print("bench-check: note: the results come from a --quick run (short measurements, noisier)")
+    for label, m in (("this run", rm), ("the baseline", bm)):
+        busy = busy_machine(m)
+        if busy:
+            print("bench-check: note: %s ran on a busy machine (%s): figures are noisy, the 2-thread rows missing; "
+                  "compare runs made on an idle machine" % (label, busy))
     counts = {}
     for f in findings:
         counts[f.status] = counts.get(f.status, 0) + 1

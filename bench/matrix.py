@@ -13,7 +13,7 @@ Runs, in this order, each in its own process:
 * the bindings' own bench programs in matrix mode: Python (and the official
   vwo-fme-python-sdk), Go, Node (and the official vwo-fme-node-sdk), Ruby.
 
-The per-scenario layers run in `--rounds` rounds (default 2); each (layer, scenario) keeps its
+The per-scenario layers run in `--rounds` rounds (default 3); each (layer, scenario) keeps its
 best round (report.merge_rounds), the calibration its fastest run: another process on a shared
 machine only ever adds time. Scaling, threads and swap run once, in the first round.
 
@@ -302,14 +302,14 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="short measurements (a smoke run, not a baseline)")
     ap.add_argument("--only", help="comma-separated layers to run (default: all): " + ",".join(LAYERS))
     ap.add_argument("--rounds", type=int, help="rounds of the per-scenario layers; each row keeps its best round "
-                                               "(default 2, 1 with --quick)")
+                                               "(default 3, 1 with --quick)")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     only = set(a.only.split(",")) if a.only else set(LAYERS)
 
     b = Bench(out, a.quick or os.environ.get("BENCH_QUICK", "0") not in ("", "0"))
-    rounds = max(1, a.rounds if a.rounds is not None else (1 if b.quick else 2))
+    rounds = max(1, a.rounds if a.rounds is not None else (1 if b.quick else 3))
     started = time.time()
     load_before = os.getloadavg()
     log("machine: %d CPUs, load %.2f %.2f %.2f; %d round(s)" % ((os.cpu_count() or 0,) + load_before + (rounds,)))

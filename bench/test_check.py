@@ -169,6 +169,23 @@ def test_memory_and_scaling_rows_regress_on_their_own_rules():
     assert [f.row for f in bad] == ["threads/core/rollout_ab"]
 
 
+def test_thread_rows_need_two_free_cores():
+    rec = records()
+    for r in rec:
+        if r["kind"] == "threads":
+            r["ceiling"] = 1.1  # a build on the other core: no scaling to see
+    rows_busy = report.build({"machine": {}}, {}, rec)["rows"]
+    assert "threads/core/rollout_ab" not in rows_busy
+    fs = check.compare(build()["rows"], rows_busy)
+    assert [f.status for f in fs if f.row == "threads/core/rollout_ab"] == ["missing"]
+    assert check.regressions(fs) == []
+
+
+def test_busy_machine_note():
+    assert check.busy_machine({"machine": {"nproc": 2}, "load_before": [2.5, 2, 2], "load_after": [0.5, 1, 1]})
+    assert check.busy_machine({"machine": {"nproc": 2}, "load_before": [0.3, 2, 2], "load_after": [0.9, 1, 1]}) is None
+
+
 def test_markdown_reports_a_skipped_layer_with_its_reason():
     md = report.markdown(build())
     assert "skipped (go not found on PATH)" in md
