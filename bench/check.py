@@ -100,11 +100,12 @@ def compare(baseline_rows: dict, current_rows: dict, throughput_tol: float = THR
 
 
 def busy_machine(meta: dict) -> str | None:
-    """Why a run's machine was busy (load average above half its CPUs), or None."""
+    """Why a run's machine was busy (1-minute load average above half its CPUs when the run
+    started; at the end it counts the benchmark's own threads), or None."""
     n = (meta.get("machine") or {}).get("nproc") or 0
-    loads = [x for x in (meta.get("load_before") or [])[:1] + (meta.get("load_after") or [])[:1] if x is not None]
-    if n and loads and max(loads) > n / 2.0:
-        return "load average %.1f on %d CPUs" % (max(loads), n)
+    load = (meta.get("load_before") or [None])[0]
+    if n and load is not None and load > n / 2.0:
+        return "load average %.1f on %d CPUs when it started" % (load, n)
     return None
 
 

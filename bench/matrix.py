@@ -13,7 +13,7 @@ Runs, in this order, each in its own process:
 * the bindings' own bench programs in matrix mode: Python (and the official
   vwo-fme-python-sdk), Go, Node (and the official vwo-fme-node-sdk), Ruby.
 
-The per-scenario layers run in `--rounds` rounds (default 3); each (layer, scenario) keeps its
+The per-scenario layers run in `--rounds` rounds (default 5; the official SDKs in the first 2); each (layer, scenario) keeps its
 best round (report.merge_rounds), the calibration its fastest run: another process on a shared
 machine only ever adds time. Scaling, threads and swap run once, in the first round.
 
@@ -51,6 +51,7 @@ import report  # noqa: E402  (bench/report.py: rows and tables from the records)
 
 SCENARIOS = HERE / "scenarios.json"
 LAYERS = ["rust", "c", "python", "go", "node", "ruby"]
+OFFICIAL_ROUNDS = 2
 
 
 class Skip(Exception):
@@ -302,18 +303,20 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="short measurements (a smoke run, not a baseline)")
     ap.add_argument("--only", help="comma-separated layers to run (default: all): " + ",".join(LAYERS))
     ap.add_argument("--rounds", type=int, help="rounds of the per-scenario layers; each row keeps its best round "
-                                               "(default 3, 1 with --quick)")
+                                               "(default 5, 1 with --quick)")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     only = set(a.only.split(",")) if a.only else set(LAYERS)
 
     b = Bench(out, a.quick or os.environ.get("BENCH_QUICK", "0") not in ("", "0"))
-    rounds = max(1, a.rounds if a.rounds is not None else (1 if b.quick else 3))
+    rounds = max(1, a.rounds if a.rounds is not None else (1 if b.quick else 5))
     started = time.time()
     load_before = os.getloadavg()
     log("machine: %d CPUs, load %.2f %.2f %.2f; %d round(s)" % ((os.cpu_count() or 0,) + load_before + (rounds,)))
     for rnd in range(rounds):
+        # The official SDKs (slow: seconds per scenario) run in the first OFFICIAL_ROUNDS only.
+        b.env["VWO_BENCH_OFFICIAL"] = "1" if rnd < OFFICIAL_ROUNDS else "0"
         log("calibration (round %d)" % (rnd + 1))
         b.calibration("round%d" % (rnd + 1))
         for layer in LAYERS:

@@ -183,7 +183,8 @@ def test_thread_rows_need_two_free_cores():
 
 def test_busy_machine_note():
     assert check.busy_machine({"machine": {"nproc": 2}, "load_before": [2.5, 2, 2], "load_after": [0.5, 1, 1]})
-    assert check.busy_machine({"machine": {"nproc": 2}, "load_before": [0.3, 2, 2], "load_after": [0.9, 1, 1]}) is None
+    # The load at the end counts the benchmark's own threads: not a sign of a busy machine.
+    assert check.busy_machine({"machine": {"nproc": 2}, "load_before": [0.3, 2, 2], "load_after": [3.0, 1, 1]}) is None
 
 
 def test_markdown_reports_a_skipped_layer_with_its_reason():

@@ -25,7 +25,8 @@
 // logs dropped by a no-op transport, an in-memory storage connector when the scenario says so.
 // Timing as the Rust harness (benches/support.rs): batches of calls lasting >= 0.5 ms, the
 // median / p10 / p90 of the wall time per call over the batches, for VWO_BENCH_MS (default
-// 400) per scenario (official: 3x). One JSON object per scenario and layer on standard output.
+// 400) per scenario (official: 3x; VWO_BENCH_OFFICIAL=0 leaves it out). One JSON object per
+// scenario and layer on standard output.
 
 const path = require('path');
 const { performance } = require('perf_hooks');
@@ -238,7 +239,7 @@ async function matrix(file) {
     const delivered = flushed.status === 'success';
     emit(Object.assign({ kind: 'latency', layer: 'node', scenario: sc.name, decisions, all_delivered: delivered }, a));
     emit(Object.assign({ kind: 'latency', layer: 'node_sync', scenario: sc.name, decisions, all_delivered: delivered }, sync));
-    if (official) {
+    if (official && process.env.VWO_BENCH_OFFICIAL !== '0') {
       const oopts = Object.assign({ network: stubNetwork() }, base, { sdkKey: settings.sdkKey });
       if (sc.storage) oopts.storage = memStorage(true);
       const oc = await official.init(oopts);

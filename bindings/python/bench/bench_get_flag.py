@@ -32,7 +32,8 @@ or printed into an in-memory buffer (official); with the scenario's `storage`, a
 storage connector. Timing as the Rust harness (benches/support.rs): batches of calls lasting at
 least 0.5 ms, the median of the per-call wall time over the batches (p10, p90) and the median
 per-call CPU time of the calling thread, for VWO_BENCH_MS (default 400) per scenario (official:
-3x that). Prints one JSON object per scenario and SDK on standard output.
+3x that; VWO_BENCH_OFFICIAL=0 leaves it out). Prints one JSON object per scenario and SDK on
+standard output.
 """
 
 from __future__ import annotations
@@ -309,6 +310,8 @@ def matrix(path):
             res["all_delivered"] = client.flush_events(timeout=120)
             client.close()
             _emit(dict({"kind": "latency", "layer": "python", "scenario": sc["name"], "decisions": decisions}, **res))
+            if os.environ.get("VWO_BENCH_OFFICIAL") == "0":
+                continue
             try:
                 import vwo  # noqa: F401
             except ImportError:
