@@ -10,6 +10,7 @@ Rows (`rows` in results.json) are the machine-independent quantities:
   in the same run (`checked_ns`: the 10th percentile over the batches of the caller's CPU time
   where the layer measures it, else of the wall time; the best of the rounds); kind `latency`
   (lower is better);
+  (not for UNCHECKED_SCENARIOS);
 * `ratio/official_python`, `ratio/official_node`: how many times faster than the official SDK,
   geometric mean over the scenarios; kind `throughput` (higher is better);
 * `threads/LAYER/SCENARIO`: 2-thread / 1-thread throughput divided by the same ratio of a
@@ -43,6 +44,10 @@ LAYER_COLUMNS = [
 OFFICIAL = {"official_python": "python", "official_node": "node"}
 # Layers whose rows are not checked: other people's code.
 UNCHECKED_LAYERS = set(OFFICIAL)
+# Scenarios shown but not checked: the missing feature is an error path (an error logged and a
+# debug event sent per call), whose time depends on how the library's event threads get
+# scheduled: 20 % apart between two runs on a 2-vCPU machine.
+UNCHECKED_SCENARIOS = {"missing"}
 # The 2-thread rows exist only when the calibration workload itself ran at least this much
 # faster on 2 threads (else another process held a core: nothing to learn about scaling).
 MIN_CEILING = 1.6
@@ -127,7 +132,7 @@ def build(meta: dict, status: dict, records: list) -> dict:
     by = {(r["layer"], r["scenario"]): r for r in lat}
     if cal:
         for r in lat:
-            if r["layer"] in UNCHECKED_LAYERS:
+            if r["layer"] in UNCHECKED_LAYERS or r["scenario"] in UNCHECKED_SCENARIOS:
                 continue
             t = checked_ns(r)
             row("latency/%s/%s" % (r["layer"], r["scenario"]), "latency", t / cal, "calibration units",
@@ -152,13 +157,12 @@ def build(meta: dict, status: dict, records: list) -> dict:
         k = r.get("kind")
         if k == "scale" and cal:
             n = r["features"]
-            compile_ = r.get("compile_cal") or r.get("compile_min_ms", r["compile_ms"]) * 1e6 / cal
-            install = r.get("install_cal") or r.get("install_min_ms", r["install_ms"]) * 1e6 / cal
-            row("scale/%d/compile" % n, "latency", compile_,
-                "calibration units", "%d features: parse + compile (each run over the calibration measured just "
-                                     "before it; the lowest)" % n)
-            row("scale/%d/install" % n, "latency", install,
-                "calibration units", "%d features: install on a live client (same)" % n)
+            compile_ = r.get("compile_min_ms", r["compile_ms"]) * 1e6 / cal
+            install = r.get("install_min_ms", r["install_ms"]) * 1e6 / cal
+            row("scale/%d/compile" % n, "latency", compile_, "calibration units",
+                "%d features: parse + compile (the fastest of its runs)" % n)
+            row("scale/%d/install" % n, "latency", install, "calibration units",
+                "%d features: install on a live client (the fastest of its runs)" % n)
             row("scale/%d/core_get_flag" % n, "latency", r["core_get_flag_ns"] / cal, "calibration units",
                 "%d features: core get_flag" % n)
             row("scale/%d/rss" % n, "memory", r.get("rss_kb"), "kB", "%d features: resident memory" % n)
@@ -169,10 +173,9 @@ def build(meta: dict, status: dict, records: list) -> dict:
             row("scale/%d_%s/rss" % (r["features"], r["template"]), "memory", r.get("rss_kb"), "kB",
                 "%d features (%s only): resident memory" % (r["features"], r["template"]))
         elif k == "install_1mb" and cal:
-            install = r.get("install_cal") or r.get("install_min_ms", r["install_ms"]) * 1e6 / cal
-            row("scale/install_1mb", "latency", install,
-                "calibration units", "install of a 1 MB settings file (each run over the calibration measured "
-                                     "just before it; the lowest)")
+            install = r.get("install_min_ms", r["install_ms"]) * 1e6 / cal
+            row("scale/install_1mb", "latency", install, "calibration units",
+                "install of a 1 MB settings file (the fastest of its runs)")
     swaps = {}
     for r in records:
         if r.get("kind") == "swap":

@@ -144,6 +144,15 @@ def test_rows_are_normalised_by_the_calibration():
     assert not [k for k in r if k.startswith("latency/official")]
 
 
+def test_the_error_path_scenario_is_shown_not_checked():
+    rec = records() + [{"kind": "latency", "layer": "c_ctx", "scenario": "missing", "median_ns": 9000.0,
+                        "cpu_ns": 9000.0, "decisions": [False]}]
+    res = report.build({"machine": {}}, {}, rec)
+    assert "latency/c_ctx/missing" not in res["rows"]
+    assert "latency/c_ctx/rollout" not in res["rows"]  # (not in the records at all)
+    assert any(r.get("scenario") == "missing" for r in res["records"])
+
+
 def test_a_slower_machine_is_not_a_regression():
     base = build()["rows"]
     for scale in (0.5, 2.0, 3.0):
