@@ -15,7 +15,8 @@ Runs, in this order, each in its own process:
 
 The per-scenario layers run in `--rounds` rounds (default 5; the official SDKs in the first 2); each (layer, scenario) keeps its
 best round (report.merge_rounds), the calibration its fastest run: another process on a shared
-machine only ever adds time. Scaling, threads and swap run once, in the first round.
+machine only ever adds time. Scaling runs in the first 2 rounds (the fastest of each figure
+kept), threads and swap once, in the first round.
 
 Every layer reads bench/scenarios.json (same settings files, feature keys, contexts); our
 layers queue their impressions for a `vwo-fme mock-server` on 127.0.0.1 started here, the
@@ -177,8 +178,9 @@ class Bench:
         out = run([self.rust_binary(), "--json", "calib"], env=self.env, log_file=self.logs / "rust.log")
         self.add(records(out), when=when)
 
-    def rust(self, first=True):
-        sections = ["core", "client"] + (["scale", "threads", "swap"] if first else [])
+    def rust(self, rnd=0):
+        # Scaling in the first 2 rounds (each row keeps the fastest), threads and swap once.
+        sections = ["core", "client"] + (["scale"] if rnd < 2 else []) + (["threads", "swap"] if rnd == 0 else [])
         out = run([self.rust_binary(), "--json"] + sections, env=self.env, log_file=self.logs / "rust.log",
                   timeout=7200)
         self.add(records(out))
@@ -329,7 +331,7 @@ def main() -> int:
             t = time.time()
             try:
                 if layer == "rust":
-                    b.rust(first=rnd == 0)
+                    b.rust(rnd)
                 else:
                     getattr(b, layer)()
                 status = "ok"

@@ -92,11 +92,30 @@ def checked_ns(r) -> float | None:
     return r.get("cpu_p10_ns") or r.get("p10_ns") or r.get("cpu_ns") or r.get("median_ns")
 
 
+# Figures of the scaling records for which merge_rounds keeps the lowest of the rounds.
+SCALE_MIN_FIELDS = ("compile_ms", "compile_min_ms", "install_ms", "install_min_ms", "json_parse_ms",
+                    "core_get_flag_ns", "client_get_flag_ns", "rss_kb", "hwm_kb", "rss_trim_kb", "rss_end_kb")
+
+
 def merge_rounds(records: list) -> list:
     """One latency record per (layer, scenario): the round with the lowest checked time, its
-    fellow rounds' checked times kept in `rounds_ns`. Other records are kept as they are."""
+    fellow rounds' checked times kept in `rounds_ns`. One scaling record per kind and size:
+    the lowest of each figure over the rounds. Other records are kept as they are."""
     best, order, out = {}, [], []
+    scale = {}
     for r in records:
+        if r.get("kind") in ("scale", "install_1mb", "scale_memory"):
+            key = (r["kind"], r.get("features"), r.get("template"))
+            if key not in scale:
+                scale[key] = dict(r, rounds=1)
+                out.append(scale[key])
+                continue
+            m = scale[key]
+            m["rounds"] += 1
+            for f in SCALE_MIN_FIELDS:
+                if isinstance(r.get(f), (int, float)) and isinstance(m.get(f), (int, float)):
+                    m[f] = min(m[f], r[f])
+            continue
         if r.get("kind") != "latency":
             out.append(r)
             continue

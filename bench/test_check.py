@@ -226,6 +226,16 @@ def test_rounds_keep_the_best_and_the_fastest_calibration():
     assert again["latency/node/rollout"]["value"] == pytest.approx(3.0)
 
 
+def test_rounds_keep_the_lowest_scaling_figures():
+    a = [r for r in records() if r["kind"] == "scale"]
+    b = [dict(r, compile_ms=r["compile_ms"] / 2, rss_kb=r["rss_kb"] * 2) for r in a]
+    merged = [r for r in report.merge_rounds(a + b) if r["kind"] == "scale"]
+    assert len(merged) == 1
+    assert merged[0]["compile_ms"] == a[0]["compile_ms"] / 2
+    assert merged[0]["rss_kb"] == a[0]["rss_kb"]
+    assert merged[0]["rounds"] == 2
+
+
 def test_checked_time_prefers_the_cpu_p10_then_the_wall_p10():
     assert report.checked_ns({"cpu_p10_ns": 4.5, "cpu_ns": 5.0, "p10_ns": 4.0, "median_ns": 6.0}) == 4.5
     assert report.checked_ns({"p10_ns": 4.0, "median_ns": 6.0}) == 4.0
