@@ -283,10 +283,12 @@ def markdown(res) -> str:
         mc["mem_mb"], mc["os"], " ".join("%.2f" % x for x in m["load_before"]),
         " ".join("%.2f" % x for x in m["load_after"]), m["date"], m["commit"],
         ", QUICK run (not a baseline)" if m.get("quick") else ""))
+    add("")
     add("Toolchains: %s; %s; %s; node %s; %s; %s." % (
         mc["rustc"], mc["python"], mc["go"], mc["node"], mc["ruby"], mc["cc"]))
     cal = res["calibration"]
     if cal.get("ns"):
+        add("")
         runs = cal.get("runs") or {}
         add("Calibration workload (%s): %s per op, the fastest of %d runs (%s)." % (
             cal["what"], fmt_ns(cal["ns"]), len(runs), ", ".join(fmt_ns(v) for v in runs.values())))
