@@ -13,6 +13,9 @@ official SDKs, resident memory. Each row has a kind:
   throughput 1 / value fell by more than THROUGHPUT_TOL, i.e. value > baseline / 0.85;
 * `memory` (lower is better): a regression when it grew by more than MEMORY_TOL (25 %).
 
+The rows are derived again from the run's records (bench/report.py of this checkout), so a
+results.json and the baseline are compared under the same definitions.
+
 A row of the baseline that this run did not measure (a layer skipped on this machine) is
 listed, not counted as a regression. Exit status: 0 when nothing regressed, 1 otherwise,
 2 on unusable input.
@@ -25,6 +28,10 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report  # noqa: E402  (bench/report.py)
 
 THROUGHPUT_TOL = 0.15
 MEMORY_TOL = 0.25
@@ -141,6 +148,11 @@ def main(argv=None) -> int:
     except (OSError, ValueError) as e:
         print("bench-check: cannot read %s: %s" % (a.results, e), file=sys.stderr)
         return 2
+    # The rows again from the run's records, with this checkout's definitions (the baseline
+    # was written by the same code).
+    if results.get("records"):
+        results["rows"] = report.build(results.get("meta", {}), results.get("status", {}),
+                                       results["records"])["rows"]
     if a.write_baseline:
         if results.get("meta", {}).get("quick"):
             print("bench-check: %s comes from a --quick run; not a baseline" % a.results, file=sys.stderr)

@@ -206,9 +206,12 @@ def test_markdown_reports_a_skipped_layer_with_its_reason():
     assert "350x" in rollout
 
 
-def test_rounds_keep_the_best_and_the_fastest_calibration():
+def test_rounds_keep_the_best_round_of_each_row():
     rec = records()
-    slower = [dict(r, cpu_ns=r["cpu_ns"] * 1.5) if r.get("cpu_ns") else
+    # A second round: every latency slower but node's (whose wall-time p10 is lower), the
+    # calibration the same.
+    slower = [dict(r) if r["kind"] != "latency" else
+              dict(r, cpu_ns=r["cpu_ns"] * 1.5) if r.get("cpu_ns") else
               dict(r, p10_ns=3000.0) if r.get("layer") == "node" else dict(r) for r in records()]
     merged = report.merge_rounds(rec + slower)
     lat = [r for r in merged if r["kind"] == "latency"]
@@ -217,7 +220,7 @@ def test_rounds_keep_the_best_and_the_fastest_calibration():
     assert py["cpu_ns"] == 4000.0 and py["rounds_ns"] == [4000.0, 6000.0]
     node = next(r for r in lat if r["layer"] == "node")
     assert node["p10_ns"] == 3000.0  # lower 10th percentile of the wall time wins (no CPU time)
-    assert report.calibration_ns(merged) == 1000.0  # min over the calibration runs
+    assert report.calibration_ns(merged) == 1000.0  # median over the calibration runs
     # The merged run has the rows of the best round.
     base = build()["rows"]
     meta = {"machine": {}}
@@ -234,6 +237,13 @@ def test_rounds_keep_the_lowest_scaling_figures():
     assert merged[0]["compile_ms"] == a[0]["compile_ms"] / 2
     assert merged[0]["rss_kb"] == a[0]["rss_kb"]
     assert merged[0]["rounds"] == 2
+
+
+def test_calibration_is_the_median_of_its_runs():
+    runs = [dict(CAL, cpu_p10_ns=v) for v in (955.0, 952.0, 923.0, 814.0, 993.0, 944.0)]
+    assert report.calibration_ns(runs) == pytest.approx((944.0 + 952.0) / 2)  # not the lucky 814
+    assert report.calibration_ns(runs[:3]) == 952.0
+    assert report.calibration_ns([{"kind": "latency", "median_ns": 1.0}]) is None
 
 
 def test_checked_time_prefers_the_cpu_p10_then_the_wall_p10():
