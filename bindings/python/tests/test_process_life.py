@@ -3,8 +3,12 @@ workers (gunicorn ``preload_app``); interpreter exit with events still queued (d
 the atexit hook, or, when the server is unreachable, reported within the shutdown timeout);
 many clients created and closed in one process (no OS-thread or RSS growth).
 
-Every server here is on 127.0.0.1: the project's mock server, a closed port, or a socket
-that accepts and never answers."""
+Every server here is on 127.0.0.1: the project's mock server, a closed port, a socket that
+accepts and never answers, or a server that answers slowly.
+
+The ``xfail(strict=True)`` tests pin library bugs found here (fork state of the event
+dispatcher; in-flight requests not interrupted by close()): they fail today and turn into
+errors (XPASS) once the library is fixed, so the marker gets removed then."""
 
 from __future__ import annotations
 
@@ -183,6 +187,210 @@ def test_preloaded_client_serves_three_os_forked_workers(mock_server):
         assert (vwo_fme.getUUID("master-user-2", ACCOUNT), GOAL) in after
     finally:
         assert c.close() is True
+
+
+def _in_forked_child(fn, timeout: float = 60):
+    """Runs ``fn()`` in an os.fork()ed child; returns (wait status, its JSON-able result)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # never returns into pytest
+        code = 1
+        try:
+            os.close(r)
+            os.write(w, json.dumps(fn()).encode())
+            code = 0
+        except BaseException as e:
+            try:
+                os.write(w, json.dumps({"error": repr(e)}).encode())
+            except BaseException:
+                pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    data, status = b"", None
+    deadline = time.monotonic() + timeout
+    eof = False
+    while (status is None or not eof) and time.monotonic() < deadline:
+        if not eof:
+            ready, _, _ = select.select([r], [], [], 0.05)
+            if ready:
+                chunk = os.read(r, 65536)
+                data += chunk
+                eof = not chunk
+        else:
+            time.sleep(0.05)
+        if status is None:
+            got, st = os.waitpid(pid, os.WNOHANG)
+            if got == pid:
+                status = st
+    os.close(r)
+    if status is None:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child did not exit within %d s" % timeout)
+    return status, (json.loads(data.decode()) if data else None)
+
+
+def _logged_events(server) -> list:
+    """The events in the mock server's log file, read afresh (a forked child must not move
+    the offset of the parent's open file)."""
+    with open(server.log_path, encoding="utf-8") as f:
+        return _events(json.loads(line) for line in f if line.endswith("\n"))
+
+
+FORK_PENDING_RESET = (
+    "library: in a forked child, Dispatcher::submit counts a job as pending before ensure_threads() "
+    "resets the pending count for the new process (src/events/dispatcher.rs), so the child's first "
+    "event is not waited for (flush_events returns True at once) and close() drops it"
+)
+
+
+class _SlowServer:
+    """A loopback HTTP/1.1 server that answers every request after ``delay`` seconds and
+    appends it to a JSONL file just before answering: a line in the file means "answered"
+    (the file, unlike memory, is shared with forked children)."""
+
+    def __init__(self, log_path, delay: float):
+        import http.server
+
+        log = open(log_path, "a", encoding="utf-8")
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                time.sleep(delay)
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                with lock:
+                    log.write(json.dumps({"path": self.path.split("?")[0], "body": body}) + "\n")
+                    log.flush()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *a):
+                pass
+
+        self.log_path = log_path
+        self._log = log
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        self._t = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._t.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self._t.join(5)
+        self._log.close()
+
+
+@pytest.mark.xfail(strict=True, reason=FORK_PENDING_RESET)
+def test_a_forked_workers_first_call_being_track_event_is_delivered(tmp_path):
+    server = _SlowServer(tmp_path / "answered.jsonl", delay=0.5)  # an answer takes 0.5 s
+    c = init({"sdk_key": S2["sdkKey"], "account_id": S2["accountId"], "settings": S2, "proxy_url": server.url})
+    assert c is not None
+    uuid = vwo_fme.getUUID("first-track-user", ACCOUNT)
+    try:
+        # the master's event threads run and nothing is pending at fork time
+        c.get_flag(FEATURE, {"id": "master-user"})
+        assert c.track_event(GOAL, {"id": "master-user"}) == {GOAL: True}
+        assert c.flush_events(timeout=20) is True
+        assert (vwo_fme.getUUID("master-user", ACCOUNT), GOAL) in _logged_events(server)
+
+        def worker():
+            out = {"tracked": c.track_event(GOAL, {"id": "first-track-user"})}
+            t0 = time.monotonic()
+            out["flush"] = c.flush_events(timeout=20)
+            out["flush_s"] = time.monotonic() - t0
+            out["answered_at_flush"] = _logged_events(server).count((uuid, GOAL))
+            out["close"] = c.close()
+            return out
+
+        status, out = _in_forked_child(worker)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, out)
+        assert "error" not in out, out
+        print("forked worker, first call track_event: %r" % out)
+        assert out["tracked"] == {GOAL: True}
+        assert out["flush"] is True
+        # flush_events() said delivered: the server had answered for the event by then
+        assert out["answered_at_flush"] == 1, out
+        assert _logged_events(server).count((uuid, GOAL)) == 1
+    finally:
+        c.close()
+        server.stop()
+
+
+@pytest.mark.xfail(strict=True, reason="library: a forked child's close() reports the parent's queued events "
+                                       "(copied by fork) as not delivered, and still returns True")
+def test_a_forked_worker_does_not_report_the_masters_queued_events(mock_server):
+    server = mock_server(S2_PATH)
+    reports = []
+    c = init({"sdk_key": S2["sdkKey"], "account_id": S2["accountId"], "proxy_url": server.url,
+              "batch_event_data": {"events_per_request": 1000, "request_time_interval": 600,
+                                   "flush_callback": lambda err, events: reports.append(
+                                       [err, [e["d"]["visId"] for e in events]])}})
+    assert c is not None
+    master = vwo_fme.getUUID("master-user", ACCOUNT)
+    try:
+        assert c.track_event(GOAL, {"id": "master-user"}) == {GOAL: True}  # queued in the batch
+
+        def worker():  # serves nothing, exits: its at-exit close()
+            t0 = time.monotonic()
+            closed = c.close()
+            return {"close": closed, "close_s": time.monotonic() - t0, "reports": reports}
+
+        status, out = _in_forked_child(worker)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, out)
+        assert "error" not in out, out
+        print("forked worker that only closes: %r" % out)
+        assert out["close"] is True and out["close_s"] < 2
+        # the master still owns its queued event and delivers it, once
+        assert c.close() is True
+        assert [r[0] for r in reports] == [None] * len(reports) and master in sum((r[1] for r in reports), [])
+        assert _events(server.wait_for(1, timeout=5) + server.take()).count((master, GOAL)) == 1
+        # the worker did not report the master's events as lost
+        assert out["reports"] == [], out
+    finally:
+        c.close()
+
+
+@pytest.mark.xfail(strict=True, reason="library: a forked child's close() waits shutdown_timeout_ms for the "
+                                       "parent's in-flight events (the pending count came with the fork) and "
+                                       "returns False")
+def test_a_forked_worker_exits_at_once_while_the_master_has_an_event_in_flight():
+    hang = _HangingServer()  # the master's event stays in flight
+    c = init({"sdk_key": S2["sdkKey"], "account_id": S2["accountId"], "settings": S2, "proxy_url": hang.url,
+              "shutdown_timeout_ms": 2000, "request_timeout_ms": 1000})
+    assert c is not None
+    try:
+        assert c.track_event(GOAL, {"id": "master-user"}) == {GOAL: True}
+        assert hang.wait_for_path("/events/t", 10), hang.paths
+
+        def worker():  # serves nothing, exits: its at-exit close()
+            t0 = time.monotonic()
+            closed = c.close()
+            return {"close": closed, "close_s": time.monotonic() - t0}
+
+        status, out = _in_forked_child(worker)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, (status, out)
+        print("forked worker that only closes, master's event in flight: %r" % out)
+        # nothing of the worker's own was pending: close() has nothing to wait for
+        assert out["close_s"] < 1 and out["close"] is True, out
+    finally:
+        c.close()
+        hang.stop()
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,7 +655,7 @@ import json, sys
 from vwo_fme import init
 settings = json.loads(open(sys.argv[1]).read())
 c = init({"sdk_key": settings["sdkKey"], "account_id": settings["accountId"], "settings": settings,
-          "proxy_url": sys.argv[2], "poll_interval": 1000, "settings_timeout_ms": 8000,
+          "proxy_url": sys.argv[2], "poll_interval": 1000, "settings_timeout_ms": 6000,
           "request_timeout_ms": 500, "shutdown_timeout_ms": 1000})
 assert c is not None
 print("READY", flush=True)
@@ -472,7 +680,7 @@ def test_exit_during_a_hanging_settings_poll_is_bounded_by_the_shutdown_timeout(
             proc.kill()
             proc.communicate()
         hang.stop()
-    print("exit during a hanging settings poll (settings_timeout_ms 8000, shutdown_timeout_ms 1000): %.2f s"
+    print("exit during a hanging settings poll (settings_timeout_ms 6000, shutdown_timeout_ms 1000): %.2f s"
           % elapsed)
     assert proc.returncode == 0, err
     assert elapsed < 3.5, elapsed  # shutdown_timeout_ms 1000 plus teardown
@@ -518,7 +726,14 @@ def test_200_clients_created_and_closed_leave_no_threads_and_no_rss_growth(mock_
         return n
 
     gc.collect()
-    baseline = settle(_os_threads())
+    # threads of earlier tests (servers' handlers) may still be winding down: wait until
+    # the count holds still for 0.3 s
+    baseline, since, deadline = _os_threads(), time.monotonic(), time.monotonic() + 10
+    while time.monotonic() - since < 0.3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        n = _os_threads()
+        if n != baseline:
+            baseline, since = n, time.monotonic()
     for i in range(40):  # warm-up: allocator arenas of the library's threads, caches
         cycle(i)
     gc.collect()
