@@ -26,6 +26,7 @@ use crate::events::dispatcher::{
 };
 use crate::events::payload::{names, EventIdentity, Stamp, Visitor};
 use crate::events::usage_stats::{usage_meta, UsageFacts};
+use crate::net::abandon::Abandonable;
 use crate::net::http::{Method, Request, Transport, UreqTransport};
 use crate::net::retry::{send_with_retry, Interrupt};
 use crate::net::url::{paths, with_query, VWO_HOST};
@@ -993,10 +994,12 @@ impl Inner {
             timeout: self.opts.settings_timeout,
         };
         let shutdown = self.dispatcher.shutdown_signal();
+        // A hanging settings server must not hold `close()` for the 50 s fetch timeout.
+        let transport = Abandonable::new(Arc::clone(&self.transport), shutdown.clone());
         let logger = &self.logger;
         let mut failures = 0u32;
         let out = send_with_retry(
-            &*self.transport,
+            &transport,
             &req,
             &self.opts.retry,
             &*shutdown as &dyn Interrupt,

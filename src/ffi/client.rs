@@ -121,8 +121,10 @@ pub unsafe extern "C" fn vwo_client_settings_json(client: *mut vwo_client, out_j
 }
 
 /// Closes a client: stops polling, delivers pending events within the shutdown timeout
-/// (the rest go to the flush callback), joins the library's threads. Later calls on the
-/// handle return `VWO_ERR_CLOSED` (flags come back disabled). Idempotent. Writes whether
+/// (the rest go to the flush callback), joins the library's threads. It returns within
+/// `shutdown_timeout_ms` (default 5 000), or `request_timeout_ms` (default 3 000) if that is
+/// longer and an event request is in flight; a settings fetch in flight is abandoned. Later
+/// calls on the handle return `VWO_ERR_CLOSED` (flags come back disabled). Idempotent. Writes whether
 /// every pending event was delivered to `*out_delivered_all` (may be NULL).
 ///
 /// # Safety

