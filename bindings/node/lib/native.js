@@ -92,6 +92,9 @@ function load() {
     storageResultSetError: lib.func('int32_t vwo_storage_result_set_error(void *result, const char *message)'),
     clientNew: lib.func('int32_t vwo_client_new(const char *options_json, const vwo_callbacks *callbacks, _Out_ void **out_client)'),
     clientClose: lib.func('int32_t vwo_client_close(void *client, _Out_ int32_t *out_delivered_all)'),
+    // With native memory (koffi.alloc) for the result, readable before the async call's
+    // completion runs (the exit listener polls it: see index.js beginClose).
+    clientCloseRaw: lib.func('int32_t vwo_client_close(void *client, int32_t *out_delivered_all)'),
     clientFree: lib.func('void vwo_client_free(void *client)'),
     trackEvent: lib.func('int32_t vwo_track_event(void *client, const char *event_name, const char *context_json, const char *properties_json, _Out_ int32_t *out_tracked)'),
     setAttribute: lib.func('int32_t vwo_set_attribute(void *client, const char *key, const char *value_json, const char *context_json)'),
