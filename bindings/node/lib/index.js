@@ -469,6 +469,9 @@ function closeAtExit(state) {
   // An async storage connector cannot be awaited any more: let a decision in progress on the
   // storage worker end without it (its events are then queued before the close).
   const bridgeIdle = storageThreads(state).every((b) => b.quiesce(BRIDGE_EXIT_WAIT_MS));
+  // Decisions still running on the pool (released from their storage wait just above) may
+  // call back into our threads: let them end before those threads go (bounded).
+  const decisionsDone = waitDecisions(state);
   let closed = false;
   if (state.closing) {
     // close() (or the finalizer) was already closing it on a pool thread: wait for that call.
@@ -486,9 +489,24 @@ function closeAtExit(state) {
     }
     return;
   }
-  // A call still running on another thread (a pool thread, the storage worker) may use the
-  // handle: then it is left to the process exit, closed but not freed.
-  if (closed && state.busy === 0 && bridgeIdle) release(state);
+  // Another call still running on a pool thread (or one not waited for) may use the handle:
+  // then it is left to the process exit, closed but not freed.
+  const running = state.busy - state.decisions.size;
+  if (closed && running === 0 && decisionsDone && bridgeIdle) release(state);
+}
+
+/** Waits until every getFlag of `state` on the pool has written its flag; false if it timed out. */
+function waitDecisions(state) {
+  if (state.decisions.size === 0) return true;
+  const { koffi } = native();
+  const end = Date.now() + state.exitWaitMs;
+  for (const cell of state.decisions) {
+    while (koffi.decode(cell, 'void *') === null) {
+      if (Date.now() >= end) return false;
+      Atomics.wait(sleeper, 0, 0, 2);
+    }
+  }
+  return true;
 }
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 30000;
@@ -608,9 +626,28 @@ class VWOClient {
         return new Flag(r.enabled, r.variables, r.uuid, r.sessionId, r.reason);
       }));
     }
-    const { fn } = native();
-    const out = [null];
-    return this._track(this._async(fn.getFlag, h, fk, ctx, out).then((st) => this._flagFrom(out[0], st, '')));
+    // On the pool. The flag goes to native memory that the exit listener can watch: a decision
+    // still running when the process exits is waited for (its callbacks need our threads).
+    const { koffi, fn } = native();
+    const cell = koffi.alloc('void *', 1);
+    koffi.encode(cell, 'void *', null);
+    const pending = this._state.decisions;
+    pending.add(cell);
+    return this._track(
+      this._async(fn.getFlagRaw, h, fk, ctx, cell).then(
+        (st) => {
+          const f = koffi.decode(cell, 'void *');
+          pending.delete(cell);
+          koffi.free(cell);
+          return this._flagFrom(f, st, '');
+        },
+        (e) => {
+          pending.delete(cell);
+          koffi.free(cell);
+          throw e;
+        },
+      ),
+    );
   }
 
   trackEvent(eventName, context, eventProperties) {
@@ -825,6 +862,7 @@ async function init(options) {
     bridge: null, // StorageBridge of an async connector: decides on its thread
     storageThread: null, // StorageBridge for the sync connector of a client deciding on the pool
     busy: 0, // async native calls on the handle not yet completed
+    decisions: new Set(), // out cells of getFlag calls on the pool (NULL until the call ends)
     closing: null, // set by beginClose
     exitSafe: true, // no callback of this client waits for the JS thread (see closeAtExit)
     exitWaitMs: exitWaitMs(options),
