@@ -350,3 +350,25 @@ fn broken_event_answers_are_accounted_for() {
         c.close();
     }
 }
+
+/// `close()` says whether everything was delivered: events that failed before its deadline
+/// are resolved, not delivered.
+#[test]
+fn close_reports_events_that_failed_before_its_deadline() {
+    let server = MockServer::start(settings_tagged("c"), 0).unwrap();
+    server.script(|r| {
+        (r.path.ends_with("/events/t") || r.path.ends_with("/batch-events-v2")).then(|| Reply::status(503))
+    });
+    let c = Client::from_json(&opts(&server.url()), Callbacks::default()).unwrap();
+    for i in 0..3 {
+        assert!(c.track_event("ab_three_way_conversion", &u(&format!("u{i}")), None));
+    }
+    let t = Instant::now();
+    let report = c.close();
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(!report.delivered_all, "{report:?}");
+    // At least the SDK-init event and the 3 tracks (each tried 3 times) were dropped, plus
+    // the debug events reporting those failures, refused by the same server; none delivered.
+    assert!(report.dropped_total >= 4, "{report:?}");
+    assert_eq!(c.event_counts(), (0, report.dropped_total));
+}

@@ -516,12 +516,15 @@ impl Dispatcher {
         let delivered_all = if self.closed.load(Ordering::Acquire) {
             self.pending() == 0
         } else {
+            let dropped_before = self.stats.dropped.load(Ordering::Acquire);
             // Let the batch go out before refusing new events.
             self.flush_batch();
             self.closed.store(true, Ordering::Release);
             self.hurry();
             let timeout = if on_dispatch_thread() { Duration::ZERO } else { timeout };
+            // Resolved is not delivered: events that failed before the deadline count too.
             self.pending.wait_zero(Instant::now() + timeout)
+                && self.stats.dropped.load(Ordering::Acquire) == dropped_before
         };
         self.shutdown.signal();
         {
