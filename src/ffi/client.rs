@@ -85,7 +85,11 @@ pub unsafe extern "C" fn vwo_client_new(
             Ok(v) => v,
             Err(s) => return s,
         };
-        match Client::from_json(&options, cbs) {
+        let created = Client::from_json(&options, cbs);
+        // Offline settings come inside the options: their parse is freed only here.
+        drop(options);
+        crate::client::memory::after_large_parse(text.len());
+        match created {
             Ok(client) => {
                 // SAFETY: `out_client` is writable.
                 unsafe { *out_client = into_handle(CLIENT_MAGIC, client) };
@@ -114,7 +118,7 @@ pub unsafe extern "C" fn vwo_client_settings_json(client: *mut vwo_client, out_j
             Err(s) => return s,
         };
         match c.settings() {
-            Some(s) => put(out_json, s.raw.to_string()),
+            Some(s) => put(out_json, s.raw_json.as_bytes()),
             None => fail(VWO_ERR_NO_SETTINGS, "no valid settings are installed"),
         }
     })
