@@ -215,13 +215,16 @@ vwo_status vwo_client_new(const char *options_json,
 vwo_status vwo_client_settings_json(struct vwo_client *client, char **out_json);
 
 // Closes a client: stops polling, delivers pending events within the shutdown timeout
-// (the rest go to the flush callback), joins the library's threads. Later calls on the
-// handle return `VWO_ERR_CLOSED` (flags come back disabled). Idempotent. Writes whether
+// (the rest go to the flush callback), joins the library's threads. It returns within
+// `shutdown_timeout_ms` (default 5 000), or `request_timeout_ms` (default 3 000) if that is
+// longer and an event request is in flight; a settings fetch in flight is abandoned. Later
+// calls on the handle return `VWO_ERR_CLOSED` (flags come back disabled). Idempotent. Writes whether
 // every pending event was delivered to `*out_delivered_all` (may be NULL).
 //
 // # Safety
 // `client` is NULL or a live handle.
-vwo_status vwo_client_close(struct vwo_client *client, int32_t *out_delivered_all);
+vwo_status vwo_client_close(struct vwo_client *client,
+                            int32_t *out_delivered_all);
 
 // Closes (if needed) and frees a client. NULL is ignored. The handle is invalid afterwards.
 //

@@ -280,3 +280,95 @@ fn network_down_events_are_reported_not_lost() {
     assert_eq!(c.event_counts().1, 10);
     c.close();
 }
+
+/// Event deliveries answered badly: each event is delivered or reported (to the flush
+/// callback and in the drop count), never silently lost; no answer slows a flush beyond its
+/// retries; the client keeps working.
+#[test]
+fn broken_event_answers_are_accounted_for() {
+    let cases: Vec<(&str, Reply, bool)> = vec![
+        ("200 with malformed JSON", Reply::ok("{not json"), true),
+        ("200 with a huge body", Reply::ok("x".repeat(33 * 1024 * 1024)), true),
+        // 2xx means accepted: an answer cut short or too large to read is not a failure
+        // (a retry would send the events twice).
+        ("200 cut short", Reply::Truncated, true),
+        ("redirect loop", Reply::Redirect("/events/t".into()), false),
+        ("connection closed", Reply::Close, false),
+        ("503", Reply::status(503), false),
+    ];
+    for (what, reply, delivered) in cases {
+        let server = MockServer::start(settings_tagged("e"), 0).unwrap();
+        let is_event = |r: &vwo_fme::conformance::mock_server::Recorded| {
+            r.path.ends_with("/events/t") || r.path.ends_with("/batch-events-v2")
+        };
+        server.script(move |r| is_event(r).then(|| reply.clone()));
+        let reported = Arc::new(Mutex::new(Vec::<(Option<String>, usize)>::new()));
+        let r2 = Arc::clone(&reported);
+        let cb = Callbacks {
+            flush: Some(Arc::new(move |e: Option<&str>, evs: &[Value]| {
+                r2.lock().unwrap().push((e.map(str::to_string), evs.len()));
+            })),
+            ..Default::default()
+        };
+        let o = with(
+            with(
+                opts(&server.url()),
+                "batch_event_data",
+                json!({"events_per_request": 4, "request_time_interval": 3600}),
+            ),
+            "retry_config",
+            json!({"initial_delay": 0.01, "max_retries": 2}),
+        );
+        let c = Client::from_json(&o, cb).unwrap();
+        for i in 0..4 {
+            assert!(c.get_flag("ab_three_way", &u(&format!("u{i}"))).enabled, "{what}");
+            assert!(
+                c.track_event("ab_three_way_conversion", &u(&format!("u{i}")), None),
+                "{what}"
+            );
+        }
+        let t = Instant::now();
+        let all_delivered = c.flush_events(Duration::from_secs(20));
+        let took = t.elapsed();
+        assert!(took < Duration::from_secs(15), "{what}: flush took {took:?}");
+        assert_eq!(all_delivered, delivered, "{what}: flush_events result");
+        let (ok, dropped) = c.event_counts();
+        // The SDK-init event, 2 impressions per flag (its rollout and A/B rules), 4 tracks.
+        assert_eq!(ok + dropped, 13, "{what}: delivered {ok} + dropped {dropped}");
+        let reported = reported.lock().unwrap().clone();
+        let failed: usize = reported.iter().filter(|(e, _)| e.is_some()).map(|(_, n)| n).sum();
+        let fine: usize = reported.iter().filter(|(e, _)| e.is_none()).map(|(_, n)| n).sum();
+        if delivered {
+            assert_eq!((ok, dropped, failed), (13, 0, 0), "{what}: {reported:?}");
+        } else {
+            assert_eq!(dropped, 13, "{what}: every event reported as dropped");
+            // The flush callback hears of every undelivered event, with the error.
+            assert_eq!((failed, fine), (13, 0), "{what}: {reported:?}");
+        }
+        // Still usable afterwards.
+        assert!(c.get_flag("ab_three_way", &u("after")).enabled, "{what}");
+        c.close();
+    }
+}
+
+/// `close()` says whether everything was delivered: events that failed before its deadline
+/// are resolved, not delivered.
+#[test]
+fn close_reports_events_that_failed_before_its_deadline() {
+    let server = MockServer::start(settings_tagged("c"), 0).unwrap();
+    server.script(|r| {
+        (r.path.ends_with("/events/t") || r.path.ends_with("/batch-events-v2")).then(|| Reply::status(503))
+    });
+    let c = Client::from_json(&opts(&server.url()), Callbacks::default()).unwrap();
+    for i in 0..3 {
+        assert!(c.track_event("ab_three_way_conversion", &u(&format!("u{i}")), None));
+    }
+    let t = Instant::now();
+    let report = c.close();
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(!report.delivered_all, "{report:?}");
+    // At least the SDK-init event and the 3 tracks (each tried 3 times) were dropped, plus
+    // the debug events reporting those failures, refused by the same server; none delivered.
+    assert!(report.dropped_total >= 4, "{report:?}");
+    assert_eq!(c.event_counts(), (0, report.dropped_total));
+}

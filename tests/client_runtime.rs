@@ -382,6 +382,78 @@ fn the_sdk_key_never_reaches_the_logs() {
     );
 }
 
+struct Leveled(Mutex<Vec<(LogLevel, String)>>);
+impl LogSink for Leveled {
+    fn log(&self, level: LogLevel, message: &str) {
+        self.0.lock().unwrap().push((level, message.to_string()));
+    }
+}
+
+/// Every API path a user id, a custom variable, a user agent or event properties pass
+/// through, with failing event deliveries, a missing feature and a failing alias call; the
+/// logs at `level`.
+fn logs_of_a_busy_session(level: &str) -> Vec<(LogLevel, String)> {
+    let server = MockServer::start(settings(), 0).unwrap();
+    server.script(|r| (r.method == "POST" || r.path.contains("alias")).then(|| Reply::status(500)));
+    let sink = Arc::new(Leveled(Mutex::new(Vec::new())));
+    let mut cb = Callbacks::default();
+    // No level of its own: the sink follows the logger's level.
+    cb.log_sinks.push((None, sink.clone()));
+    let opts = with(
+        with(
+            with(base_options(&server.url()), "logger", json!({"level": level})),
+            "retry_config",
+            json!({"initial_delay": 0.001, "max_retries": 1}),
+        ),
+        "gateway_service",
+        json!({"url": server.url()}),
+    );
+    let client = Client::from_json(&Value::Object(opts), cb).unwrap();
+    let ctx = UserContext::from_json(&json!({
+        "id": "pii-user-7f3a",
+        "custom_variables": {"email": "pii-mail@example.com"},
+        "user_agent": "pii-agent/1.0",
+        "ip_address": "10.99.98.97"
+    }))
+    .unwrap();
+    for feature in ["ab_three_way", "rollout_basic", "missing_feature"] {
+        client.get_flag(feature, &ctx);
+    }
+    let props = json!({"note": "pii-property"});
+    client.track_event("ab_three_way_conversion", &ctx, props.as_object());
+    client.track_event("no_such_event", &ctx, props.as_object());
+    let attrs = json!({"pii-attr": "pii-value"});
+    let _ = client.set_attribute(attrs.as_object().unwrap(), &ctx);
+    let _ = client.set_alias("pii-user-7f3a", "pii-alias-1");
+    client.flush_events(Duration::from_secs(5));
+    client.close();
+    let logs = sink.0.lock().unwrap().clone();
+    logs
+}
+
+#[test]
+fn user_data_reaches_the_logs_only_at_debug_and_trace() {
+    let user_data = ["pii-", "10.99.98.97"];
+    let names_user = |m: &str| user_data.iter().any(|d| m.contains(d));
+    let info = logs_of_a_busy_session("info");
+    assert!(
+        info.iter().any(|(l, _)| *l == LogLevel::Error),
+        "the session logs errors (failed deliveries): {info:?}"
+    );
+    let leaks: Vec<_> = info.iter().filter(|(_, m)| names_user(m)).collect();
+    assert!(leaks.is_empty(), "user data at INFO and above: {leaks:?}");
+    // The same session at DEBUG does name the user, so the check above can fail.
+    let debug = logs_of_a_busy_session("debug");
+    let named: Vec<_> = debug.iter().filter(|(_, m)| names_user(m)).collect();
+    assert!(!named.is_empty(), "no DEBUG line names the user");
+    assert!(
+        named
+            .iter()
+            .all(|(l, _)| matches!(l, LogLevel::Debug | LogLevel::Trace)),
+        "user data above DEBUG: {named:?}"
+    );
+}
+
 #[test]
 fn sixteen_threads_evaluate_while_settings_swap() {
     let a = settings_variant("A");

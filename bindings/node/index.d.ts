@@ -169,6 +169,8 @@ export declare class VWOClient implements IVWOClient {
   /**
    * Extension: stops polling, delivers pending events, joins the library's threads and frees
    * the native client. Resolves to whether every pending event was delivered. Idempotent.
+   * Clients still open when the process emits 'exit' are closed synchronously by the
+   * binding (README "Lifecycle"); a process killed by a signal flushes nothing.
    */
   close(): Promise<boolean>;
 }

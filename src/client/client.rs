@@ -15,6 +15,7 @@ use super::delivery::{debug_job, Courier, UsageStats};
 use super::flag::{Flag, FlagUuid};
 use super::gateway::Gateway;
 use super::logger::{Logger, Transport as LogTransport};
+use super::memory;
 use super::options::{Callbacks, ClientOptions, InitError};
 use crate::core::decide::{
     self, identity, DecisionEnv, Effect, EvalOptions, GatewayData, Impression, Reason, StorageRead, UserContext,
@@ -26,6 +27,7 @@ use crate::events::dispatcher::{
 };
 use crate::events::payload::{names, EventIdentity, Stamp, Visitor};
 use crate::events::usage_stats::{usage_meta, UsageFacts};
+use crate::net::abandon::Abandonable;
 use crate::net::http::{Method, Request, Transport, UreqTransport};
 use crate::net::retry::{send_with_retry, Interrupt};
 use crate::net::url::{paths, with_query, VWO_HOST};
@@ -92,6 +94,10 @@ pub(crate) struct Inner {
     settings_base: String,
     gateway: Option<Gateway>,
     offline: bool,
+    /// Whether the `settings` option was given (the document itself is not kept: once
+    /// compiled, the snapshot holds what is needed, and a parsed copy would take about 17
+    /// times the text's size).
+    settings_given: bool,
     closed: AtomicBool,
     poll: Mutex<PollState>,
     fetching: Mutex<()>,
@@ -193,6 +199,8 @@ impl Client {
             logger: logger.clone(),
         });
         let poll_from_options = opts.poll_interval.is_some();
+        let mut opts = opts;
+        let given_settings = opts.settings.take();
         let inner = Arc::new(Inner {
             logger,
             settings: ArcSwapOption::empty(),
@@ -203,6 +211,7 @@ impl Client {
             settings_base,
             gateway,
             offline,
+            settings_given: given_settings.is_some(),
             closed: AtomicBool::new(false),
             poll: Mutex::new(PollState {
                 interval: opts.poll_interval.unwrap_or(Duration::from_millis(600_000)),
@@ -228,8 +237,8 @@ impl Client {
 
         // Settings: given, or fetched now (the official SDK blocks init on this fetch).
         let mut settings_fetch_ms = Value::Null;
-        let raw = match &inner.opts.settings {
-            Some(v) => Some(v.clone()),
+        let raw = match given_settings {
+            Some(v) => Some(v),
             None => {
                 let t = Instant::now();
                 let r = inner.fetch_settings(false, "init");
@@ -961,7 +970,9 @@ impl Inner {
         if self.gateway.is_none() {
             *self.courier.collection_prefix.lock().unwrap_or_else(|p| p.into_inner()) = snap.collection_prefix.clone();
         }
+        let size = snap.raw_json.len();
         self.settings.store(Some(Arc::new(snap)));
+        memory::after_large_parse(size);
         Ok(())
     }
 
@@ -993,10 +1004,12 @@ impl Inner {
             timeout: self.opts.settings_timeout,
         };
         let shutdown = self.dispatcher.shutdown_signal();
+        // A hanging settings server must not hold `close()` for the 50 s fetch timeout.
+        let transport = Abandonable::new(Arc::clone(&self.transport), shutdown.clone());
         let logger = &self.logger;
         let mut failures = 0u32;
         let out = send_with_retry(
-            &*self.transport,
+            &transport,
             &req,
             &self.opts.retry,
             &*shutdown as &dyn Interrupt,
@@ -1063,7 +1076,10 @@ impl Inner {
             return;
         };
         let current = self.settings.load_full();
-        if current.as_ref().is_some_and(|s| *s.raw == raw) {
+        if current
+            .as_ref()
+            .is_some_and(|s| *s.canonical_json == settings::canonical_json(&raw))
+        {
             self.logger.info(|| "No change in settings with polling".to_string());
             return;
         }
@@ -1087,7 +1103,7 @@ impl Inner {
     /// Starts the polling thread (threaded mode). The interval comes from the options, else
     /// the settings, else 10 minutes.
     fn start_polling(self: &Arc<Self>) {
-        if self.offline || self.opts.settings.is_some() && self.opts.poll_interval.is_none() {
+        if self.offline || self.settings_given && self.opts.poll_interval.is_none() {
             return;
         }
         {
@@ -1129,7 +1145,7 @@ impl Inner {
         if generation != self.fork_generation.load(Ordering::Acquire) {
             self.after_fork(generation);
         }
-        if self.opts.threading || self.offline || self.opts.settings.is_some() && self.opts.poll_interval.is_none() {
+        if self.opts.threading || self.offline || self.settings_given && self.opts.poll_interval.is_none() {
             return;
         }
         let due = {

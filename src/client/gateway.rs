@@ -122,13 +122,11 @@ impl Gateway {
                 .and_then(|v| v.get("isAliasSet").and_then(Value::as_bool))
                 .unwrap_or(false),
             Ok(r) => {
-                self.logger
-                    .error(&format!("Error setting alias for user id {user_id}: HTTP {}", r.status));
+                self.logger.error(&format!("Error setting alias: HTTP {}", r.status));
                 false
             }
             Err(e) => {
-                self.logger
-                    .error(&format!("Error setting alias for user id {user_id}: {e}"));
+                self.logger.error(&format!("Error setting alias: {e}"));
                 false
             }
         }

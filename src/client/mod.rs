@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod flag;
 pub mod gateway;
 pub mod logger;
+pub(crate) mod memory;
 pub mod options;
 
 pub use callbacks::{FlushCallback, IntegrationCallback, LogSink, StorageConnector};

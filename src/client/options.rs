@@ -93,7 +93,8 @@ pub struct ClientOptions {
     pub gateway: Option<GatewayOptions>,
     /// `proxy_url`: replaces the settings and events hosts (ignored with a gateway).
     pub proxy_url: Option<String>,
-    /// `settings`: settings JSON to use instead of fetching (offline mode).
+    /// `settings`: settings JSON to use instead of fetching (offline mode). The client takes
+    /// it at init: `Client::options()` shows `None` here afterwards.
     pub settings: Option<Value>,
     /// Minimum log level.
     pub log_level: LogLevel,

@@ -316,6 +316,8 @@ pub struct Dispatcher {
     pub stats: Arc<Stats>,
     shutdown: Arc<Shutdown>,
     closed: AtomicBool,
+    /// Fork generation this dispatcher's state belongs to (see `adopt_fork`).
+    generation: AtomicU64,
     batch: Mutex<Batch>,
     batch_template: Mutex<Option<BatchTarget>>,
 }
@@ -339,6 +341,7 @@ impl Dispatcher {
             stats: Arc::new(Stats::default()),
             shutdown: Arc::new(Shutdown::default()),
             closed: AtomicBool::new(false),
+            generation: AtomicU64::new(super::fork::generation()),
             batch: Mutex::new(Batch {
                 items: Vec::new(),
                 events: 0,
@@ -365,6 +368,7 @@ impl Dispatcher {
 
     /// Events queued, in flight or waiting in the batch.
     pub fn pending(&self) -> usize {
+        self.adopt_fork();
         *lock(&self.pending.count) + lock(&self.batch).events
     }
 
@@ -373,6 +377,7 @@ impl Dispatcher {
         if job.is_empty() {
             return;
         }
+        self.adopt_fork();
         if self.closed.load(Ordering::Acquire) {
             self.drop_job(job, "the client is closed");
             return;
@@ -409,6 +414,7 @@ impl Dispatcher {
         if n == 0 {
             return;
         }
+        self.adopt_fork();
         if self.closed.load(Ordering::Acquire) {
             self.drop_items(vec![item], "the client is closed");
             return;
@@ -473,6 +479,7 @@ impl Dispatcher {
 
     /// Sends the batch now (if any).
     pub fn flush_batch(self: &Arc<Self>) {
+        self.adopt_fork();
         let items = {
             let mut b = lock(&self.batch);
             b.last_flush = Instant::now();
@@ -505,15 +512,19 @@ impl Dispatcher {
     /// Stops accepting events, delivers what is pending within `timeout`, interrupts
     /// back-off waits, reports what is left, and joins every thread. Idempotent.
     pub fn close(self: &Arc<Self>, timeout: Duration) -> CloseReport {
+        self.adopt_fork();
         let delivered_all = if self.closed.load(Ordering::Acquire) {
             self.pending() == 0
         } else {
+            let dropped_before = self.stats.dropped.load(Ordering::Acquire);
             // Let the batch go out before refusing new events.
             self.flush_batch();
             self.closed.store(true, Ordering::Release);
             self.hurry();
             let timeout = if on_dispatch_thread() { Duration::ZERO } else { timeout };
+            // Resolved is not delivered: events that failed before the deadline count too.
             self.pending.wait_zero(Instant::now() + timeout)
+                && self.stats.dropped.load(Ordering::Acquire) == dropped_before
         };
         self.shutdown.signal();
         {
@@ -633,25 +644,38 @@ impl Dispatcher {
         }
     }
 
+    /// In a forked child, on its first use of this dispatcher: the parent's threads do not
+    /// exist here, and the events queued or in flight at the fork are the parent's to send
+    /// (and to report). Forget them before anything counts, waits on or reports events, so
+    /// that a child neither waits for nor reports the parent's events, and an event counted
+    /// by the child is never wiped by a later reset. One atomic load when nothing forked.
+    fn adopt_fork(&self) {
+        let generation = super::fork::generation();
+        if self.generation.load(Ordering::Acquire) == generation {
+            return;
+        }
+        let mut t = lock(&self.threads);
+        if t.generation == generation {
+            return;
+        }
+        t.generation = generation;
+        self.courier.forked();
+        t.tx = None;
+        let (c, tm) = (t.collector.take(), t.timer.take());
+        abandon(std::mem::take(&mut t.workers).into_iter().chain(c).chain(tm));
+        *lock(&self.pending.count) = 0;
+        *lock(&self.inbox) = Inbox::default();
+        let mut b = lock(&self.batch);
+        b.items.clear();
+        b.events = 0;
+        self.generation.store(generation, Ordering::Release);
+    }
+
     /// Starts the collector, the workers (and the batch timer) on first use, and again in a
     /// forked child, whose copy of the parent's threads does not exist.
     fn ensure_threads(self: &Arc<Self>) -> bool {
+        self.adopt_fork();
         let mut t = lock(&self.threads);
-        let generation = super::fork::generation();
-        if t.generation != generation {
-            // Forked child: the parent's threads are gone and its queued events are the
-            // parent's to send. Start afresh.
-            t.generation = generation;
-            self.courier.forked();
-            t.tx = None;
-            let (c, tm) = (t.collector.take(), t.timer.take());
-            abandon(std::mem::take(&mut t.workers).into_iter().chain(c).chain(tm));
-            *lock(&self.pending.count) = 0;
-            *lock(&self.inbox) = Inbox::default();
-            let mut b = lock(&self.batch);
-            b.items.clear();
-            b.events = 0;
-        }
         if t.tx.is_some() {
             return true;
         }

@@ -85,7 +85,11 @@ pub unsafe extern "C" fn vwo_client_new(
             Ok(v) => v,
             Err(s) => return s,
         };
-        match Client::from_json(&options, cbs) {
+        let created = Client::from_json(&options, cbs);
+        // Offline settings come inside the options: their parse is freed only here.
+        drop(options);
+        crate::client::memory::after_large_parse(text.len());
+        match created {
             Ok(client) => {
                 // SAFETY: `out_client` is writable.
                 unsafe { *out_client = into_handle(CLIENT_MAGIC, client) };
@@ -114,15 +118,17 @@ pub unsafe extern "C" fn vwo_client_settings_json(client: *mut vwo_client, out_j
             Err(s) => return s,
         };
         match c.settings() {
-            Some(s) => put(out_json, s.raw.to_string()),
+            Some(s) => put(out_json, s.raw_json.as_bytes()),
             None => fail(VWO_ERR_NO_SETTINGS, "no valid settings are installed"),
         }
     })
 }
 
 /// Closes a client: stops polling, delivers pending events within the shutdown timeout
-/// (the rest go to the flush callback), joins the library's threads. Later calls on the
-/// handle return `VWO_ERR_CLOSED` (flags come back disabled). Idempotent. Writes whether
+/// (the rest go to the flush callback), joins the library's threads. It returns within
+/// `shutdown_timeout_ms` (default 5 000), or `request_timeout_ms` (default 3 000) if that is
+/// longer and an event request is in flight; a settings fetch in flight is abandoned. Later
+/// calls on the handle return `VWO_ERR_CLOSED` (flags come back disabled). Idempotent. Writes whether
 /// every pending event was delivered to `*out_delivered_all` (may be NULL).
 ///
 /// # Safety

@@ -6,7 +6,7 @@ use std::os::raw::c_char;
 use super::error::*;
 use super::handle::{handle_ref, into_handle, take_handle};
 use super::strings::*;
-use crate::core::decide::UserContext;
+use crate::core::decide::{ContextTextError, UserContext};
 
 const CONTEXT_MAGIC: u64 = 0x5657_4f43_5458_5431; // "VWOCTXT1"
 
@@ -27,10 +27,11 @@ pub(crate) fn context_arg<'a>(arg: ContextArg) -> Result<Cow<'a, UserContext>, v
     match arg {
         ContextArg::Json(p) => {
             let text = input(p, "context_json", VWO_MAX_CONTEXT_BYTES)?;
-            let v = json(text, "context_json")?;
-            UserContext::from_json(&v)
-                .map(Cow::Owned)
-                .map_err(|e| fail(VWO_ERR_INVALID_ARGUMENT, format!("context_json: {e}")))
+            // Straight from the text: no intermediate `Value` for the top-level object.
+            UserContext::from_json_str(text).map(Cow::Owned).map_err(|e| match e {
+                ContextTextError::Json(e) => fail(VWO_ERR_INVALID_JSON, format!("context_json is not valid JSON: {e}")),
+                ContextTextError::Context(e) => fail(VWO_ERR_INVALID_ARGUMENT, format!("context_json: {e}")),
+            })
         }
         ContextArg::Handle(h) => {
             if h.is_null() {

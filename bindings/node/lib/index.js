@@ -3,21 +3,29 @@
 // client.getFlag/trackEvent/setAttribute/...) over libvwo_fme's C ABI.
 //
 // Threads. JavaScript runs on one thread per realm; the library calls back from several:
-//  * storage, integrations and log callbacks of a call made on the JS thread run right
-//    there, inside the call (plain synchronous calls);
-//  * log and flush callbacks from the library's event workers and settings poller, and
-//    every callback of a call made with koffi's `.async` (a libuv pool thread), are queued
-//    by koffi to the JS thread that registered them; the native thread waits until the JS
-//    function has run. So the JS thread must never block on something those native threads
-//    do: every ABI call that can wait for a worker or the network (client creation without
+//  * every ABI call that can wait for a worker or the network (client creation without
 //    `settings`, close, flushEvents, updateSettings from VWO, setAlias, and all calls of a
-//    client with a gateway or with threading disabled) runs with `.async`, never
-//    synchronously.
+//    client with a gateway or with threading disabled: "off-thread" clients) runs with
+//    koffi's `.async` on a libuv pool thread, never synchronously, so that the JS thread
+//    never blocks on something the library's threads do;
+//  * storage and integrations callbacks of a call made on the JS thread run right there,
+//    inside the call (koffi calls them directly);
+//  * every callback that another thread may call goes through a thread that never waits for
+//    this one: log and flush (the library's event workers and poller call them) and the
+//    integrations of off-thread clients go through the callback thread (callback_relay.js),
+//    whose messages are delivered here right after each binding call (`drainRelay`) and when
+//    the port delivers them; storage goes through a storage thread (storage_bridge.js) when
+//    the decisions run off the JS thread. A koffi callback registered here and called from
+//    another thread would make that thread wait for this thread's event loop, which no
+//    longer runs once the process exits: the 'exit' listener (closeAllAtExit) could not close
+//    a client synchronously, and Node would wait forever for the blocked pool threads.
+//    (Offline clients deciding on the JS thread start no thread: they keep direct callbacks.)
 //  * An exception thrown by user code inside a callback is caught here (an exception that
 //    escaped a koffi callback would crash the process) and reported through the logger.
 
 const { native, statusName, REASON } = require('./native');
 const { StorageBridge, isAsyncConnector } = require('./storage_bridge');
+const { CallbackRelay } = require('./callback_relay');
 
 const LogLevelEnum = Object.freeze({
   TRACE: 'trace',
@@ -118,6 +126,9 @@ class Flag {
 // Callback trampolines: registered once per realm; `user_data` is a client id.
 
 const records = new Map(); // client id -> Host (the client's JS callbacks)
+// client id -> state ({handle, ...}) of every client not yet freed; never the client object
+// itself, so this does not keep clients alive (the finalizer still frees dropped ones).
+const liveStates = new Map();
 let nextId = 1;
 let trampolines = null;
 
@@ -175,26 +186,43 @@ function getTrampolines() {
       const h = host(ud);
       if (h) h.log(level, message);
     }, protos.log),
-    integrations: reg((ud, json) => {
-      const h = host(ud);
-      if (!h || !h.integrations) return;
-      try {
-        h.integrations(nodeIntegrationPayload(JSON.parse(json)));
-      } catch (e) {
-        h.report('integrations callback threw', e);
-      }
-    }, protos.integrations),
-    flush: reg((ud, error, eventsJson) => {
-      const h = host(ud);
-      if (!h || !h.flushCallback) return;
-      try {
-        h.flushCallback(error === null ? null : new Error(error), { ev: JSON.parse(eventsJson) });
-      } catch (e) {
-        h.report('flushCallback threw', e);
-      }
-    }, protos.flush),
+    integrations: reg((ud, json) => deliverIntegrations(host(ud), json), protos.integrations),
+    flush: reg((ud, error, eventsJson) => deliverFlush(host(ud), error, eventsJson), protos.flush),
   };
   return trampolines;
+}
+
+function deliverIntegrations(h, json) {
+  if (!h || !h.integrations) return;
+  try {
+    h.integrations(nodeIntegrationPayload(JSON.parse(json)));
+  } catch (e) {
+    h.report('integrations callback threw', e);
+  }
+}
+
+function deliverFlush(h, error, eventsJson) {
+  if (!h || !h.flushCallback) return;
+  try {
+    h.flushCallback(error === null ? null : new Error(error), { ev: JSON.parse(eventsJson) });
+  } catch (e) {
+    h.report('flushCallback threw', e);
+  }
+}
+
+// Callbacks that threads other than this one may call: see the top of this file and
+// callback_relay.js.
+const relay = new CallbackRelay((m) => {
+  const h = records.get(m[1]);
+  if (!h) return;
+  if (m[0] === 0) h.log(m[2], m[3]);
+  else if (m[0] === 1) deliverFlush(h, m[2], m[3]);
+  else deliverIntegrations(h, m[2]);
+});
+
+/** Runs the relayed callbacks the library has made so far (no-op without any). */
+function drainRelay() {
+  relay.drain();
 }
 
 /** The library gives track payloads the Python SDK's `event_name`; the Node SDK says `eventName`. */
@@ -229,6 +257,7 @@ class Host {
     this.integrations = typeof integ === 'function' ? integ : null;
     const batch = isObject(options.batchEventData) ? options.batchEventData : {};
     this.flushCallback = typeof batch.flushCallback === 'function' ? batch.flushCallback : null;
+    this.relayed = false; // some callbacks arrive through the callback thread (drain after calls)
   }
 
   /** Lowest level any JS transport wants (the native log callback's minimum), or -1. */
@@ -320,29 +349,165 @@ function optionsJson(options) {
   return JSON.stringify(o);
 }
 
+/** Whether the client's calls run on libuv's pool (they may do network I/O). */
+function runsOffThread(options) {
+  return !!(isObject(options.gatewayService) && options.gatewayService.url) ||
+    (isObject(options.threading) && options.threading.enabled === false) ||
+    waitsForTrackingCalls(options);
+}
+
 function waitsForTrackingCalls(options) {
   return options.shouldWaitForTrackingCalls === true || (isObject(options.edgeConfig) && options.edgeConfig.shouldWaitForTrackingCalls === true);
 }
 
+/** `f.async(...args)` as a Promise; the callbacks it caused have run when it settles. */
 function callAsync(f, ...args) {
   return new Promise((resolve, reject) => {
-    f.async(...args, (err, res) => (err ? reject(err) : resolve(res)));
+    f.async(...args, (err, res) => {
+      drainRelay();
+      if (err) reject(err);
+      else resolve(res);
+    });
   });
+}
+
+/**
+ * Starts closing the client on a pool thread, once; resolves to whether every pending event
+ * was delivered. `state.closing.flag` (native memory, -1 until vwo_client_close returns)
+ * lets the exit listener see the native call finish without the event loop.
+ */
+function beginClose(state) {
+  if (state.closing) return state.closing.promise;
+  const { koffi, fn } = native();
+  const flag = koffi.alloc('int32_t', 1);
+  koffi.encode(flag, 'int32_t', -1);
+  const c = { flag, done: false, promise: null };
+  state.closing = c;
+  c.promise = new Promise((resolve, reject) => {
+    try {
+      fn.clientCloseRaw.async(state.handle, flag, () => {
+        const v = koffi.decode(flag, 'int32_t');
+        c.done = true;
+        c.flag = null;
+        koffi.free(flag);
+        drainRelay();
+        resolve(v === 1);
+      });
+    } catch (e) {
+      // Not started (koffi's queue of async calls is full): nothing to wait for; may be retried.
+      state.closing = null;
+      koffi.free(flag);
+      reject(e);
+    }
+  });
+  return c.promise;
+}
+
+/** Frees a closed client and forgets its callbacks (after delivering the last of them). */
+function release(state) {
+  if (state.handle === null) return;
+  const { fn } = native();
+  const handle = state.handle;
+  state.handle = null;
+  state.freed = true;
+  fn.clientFree(handle);
+  drainRelay();
+  records.delete(state.id);
+  liveStates.delete(state.id);
 }
 
 // Frees clients that were dropped without close(): closes them off the JS thread.
 const finalizer = new FinalizationRegistry((state) => {
   if (state.freed || state.handle === null) return;
-  const { fn } = native();
-  const handle = state.handle;
-  state.handle = null;
-  fn.clientClose.async(handle, [0], () => {
-    fn.clientFree(handle);
-    state.freed = true;
-    records.delete(state.id);
-    if (state.bridge) state.bridge.terminate();
-  });
+  beginClose(state).then(
+    () => {
+      release(state);
+      for (const b of storageThreads(state)) b.terminate();
+    },
+    () => {}, // left to the exit listener
+  );
 });
+
+// ---------------------------------------------------------------------------------------
+// Process exit. When the process ends with clients still open (no `await client.close()`:
+// the loop ran out, process.exit(), an uncaught exception), the 'exit' listener closes each
+// one synchronously, so that its pending events are delivered, or reported to its
+// flushCallback, within the library's shutdown timeout, instead of dying with its threads.
+// Only synchronous work is possible there. vwo_client_close joins the library's threads;
+// their callbacks go to the callback thread (which keeps running) and are delivered here
+// once every client is closed. Signals that kill the process (SIGTERM,
+// SIGINT without a handler, SIGKILL) do not emit 'exit': nothing is flushed then.
+
+let exitHooked = false;
+const BRIDGE_EXIT_WAIT_MS = 2000; // a decision without storage takes microseconds
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function hookExit() {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', closeAllAtExit); // a listener never keeps the event loop alive
+}
+
+function closeAllAtExit() {
+  for (const state of Array.from(liveStates.values())) {
+    try {
+      closeAtExit(state);
+    } catch (_) {
+      // An exit listener must not throw: the other clients still get closed.
+    }
+  }
+  try {
+    drainRelay();
+  } catch (_) {
+    // idem
+  }
+}
+
+function closeAtExit(state) {
+  if (state.handle === null) return;
+  const { koffi, fn } = native();
+  // An async storage connector cannot be awaited any more: let a decision in progress on the
+  // storage worker end without it (its events are then queued before the close).
+  const bridgeIdle = storageThreads(state).every((b) => b.quiesce(BRIDGE_EXIT_WAIT_MS));
+  // Decisions still running on the pool (released from their storage wait just above) may
+  // call back into our threads: let them end before those threads go (bounded).
+  const decisionsDone = waitDecisions(state);
+  let closed = false;
+  if (state.closing) {
+    // close() (or the finalizer) was already closing it on a pool thread: wait for that call.
+    const c = state.closing;
+    const end = Date.now() + state.exitWaitMs;
+    while (!c.done && koffi.decode(c.flag, 'int32_t') === -1 && Date.now() < end) Atomics.wait(sleeper, 0, 0, 5);
+    closed = c.done || koffi.decode(c.flag, 'int32_t') !== -1;
+  } else if (state.exitSafe) {
+    fn.clientClose(state.handle, [0]);
+    closed = true;
+  } else {
+    const h = records.get(state.id);
+    if (h) {
+      h.jsLog(3, 'the process is exiting with an open client whose callbacks cannot run now: its pending events are not sent (await client.close() before exiting)');
+    }
+    return;
+  }
+  // Another call still running on a pool thread (or one not waited for) may use the handle:
+  // then it is left to the process exit, closed but not freed.
+  const running = state.busy - state.decisions.size;
+  if (closed && running === 0 && decisionsDone && bridgeIdle) release(state);
+}
+
+/** Waits until every getFlag of `state` on the pool has written its flag; false if it timed out. */
+function waitDecisions(state) {
+  if (state.decisions.size === 0) return true;
+  const { koffi } = native();
+  const end = Date.now() + state.exitWaitMs;
+  for (const cell of state.decisions) {
+    while (koffi.decode(cell, 'void *') === null) {
+      if (Date.now() >= end) return false;
+      Atomics.wait(sleeper, 0, 0, 2);
+    }
+  }
+  return true;
+}
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 30000;
 // NULL_ARGUMENT, INVALID_UTF8, INVALID_JSON, INVALID_ARGUMENT, TOO_LARGE, BAD_HANDLE, PANIC.
@@ -350,13 +515,11 @@ const ARGUMENT_ERRORS = new Set([1, 2, 3, 4, 5, 12, 99]);
 
 class VWOClient {
   constructor(state, host, options) {
-    this._state = state; // {handle, id, freed, bridge}: shared with the finalizer
+    this._state = state; // {handle, id, freed, bridge, busy, closing, ...}: shared with the finalizer and the exit listener
     this._host = host;
     this._closing = false;
     this._inflight = new Set();
-    this._offThread = !!(isObject(options.gatewayService) && options.gatewayService.url) ||
-      (isObject(options.threading) && options.threading.enabled === false) ||
-      waitsForTrackingCalls(options);
+    this._offThread = runsOffThread(options);
     this.options = options;
     this._outPtr = new BigUint64Array(1);
     this._outInt = new Int32Array(1);
@@ -374,6 +537,23 @@ class VWOClient {
     const done = () => this._inflight.delete(promise);
     promise.then(done, done);
     return promise;
+  }
+
+  /** `f.async(...args)` on this client's handle: counted, so that exit never frees a handle in use. */
+  _async(f, ...args) {
+    const state = this._state;
+    state.busy++;
+    const done = () => {
+      state.busy--;
+    };
+    const p = callAsync(f, ...args);
+    p.then(done, done);
+    return p;
+  }
+
+  /** Runs the relayed callbacks of the call that just returned. */
+  _drain() {
+    if (this._host.relayed) drainRelay();
   }
 
   /**
@@ -425,6 +605,7 @@ class VWOClient {
     const message = st === 0 ? '' : fn.lastError();
     const f = out[0];
     out[0] = 0n;
+    this._drain();
     return this._flagFrom(f === 0n ? null : f, st, message);
   }
 
@@ -440,13 +621,33 @@ class VWOClient {
     const fk = typeof featureKey === 'string' ? featureKey : null;
     const ctx = contextJson(context);
     if (this._state.bridge) {
-      return this._track(this._state.bridge.getFlag(h, fk, ctx).then(
-        (r) => new Flag(r.enabled, r.variables, r.uuid, r.sessionId, r.reason),
-      ));
+      return this._track(this._state.bridge.getFlag(h, fk, ctx).then((r) => {
+        this._drain();
+        return new Flag(r.enabled, r.variables, r.uuid, r.sessionId, r.reason);
+      }));
     }
-    const { fn } = native();
-    const out = [null];
-    return this._track(callAsync(fn.getFlag, h, fk, ctx, out).then((st) => this._flagFrom(out[0], st, '')));
+    // On the pool. The flag goes to native memory that the exit listener can watch: a decision
+    // still running when the process exits is waited for (its callbacks need our threads).
+    const { koffi, fn } = native();
+    const cell = koffi.alloc('void *', 1);
+    koffi.encode(cell, 'void *', null);
+    const pending = this._state.decisions;
+    pending.add(cell);
+    return this._track(
+      this._async(fn.getFlagRaw, h, fk, ctx, cell).then(
+        (st) => {
+          const f = koffi.decode(cell, 'void *');
+          pending.delete(cell);
+          koffi.free(cell);
+          return this._flagFrom(f, st, '');
+        },
+        (e) => {
+          pending.delete(cell);
+          koffi.free(cell);
+          throw e;
+        },
+      ),
+    );
   }
 
   trackEvent(eventName, context, eventProperties) {
@@ -472,17 +673,20 @@ class VWOClient {
       return Promise.resolve({ [eventName]: false });
     }
     const ctx = contextJson(context);
-    const finish = (st, tracked) => {
-      if (st !== 0) this._host.jsLog(4, `trackEvent: ${statusName(st)}: ${fn.lastError()}`);
+    const finish = (st, tracked, message) => {
+      if (st !== 0) this._host.jsLog(4, `trackEvent: ${statusName(st)}: ${message}`);
       return { [eventName]: st === 0 && tracked === 1 };
     };
     if (this._offThread) {
       const out = [0];
-      return this._track(callAsync(fn.trackEvent, h, name, ctx, props, out).then((st) => finish(st, out[0])));
+      return this._track(this._async(fn.trackEvent, h, name, ctx, props, out).then((st) => finish(st, out[0], st === 0 ? '' : fn.lastError())));
     }
     const out = this._outInt;
     const st = fn.trackEventFast(h, name, ctx, props, out);
-    return Promise.resolve(finish(st, out[0]));
+    const tracked = out[0];
+    const message = st === 0 ? '' : fn.lastError();
+    this._drain();
+    return Promise.resolve(finish(st, tracked, message));
   }
 
   /** `setAttribute(key, value, context)` or `setAttribute(attributes, context)`. */
@@ -521,11 +725,14 @@ class VWOClient {
       f = fn.setAttributes;
       args = [h, attrs, contextJson(valueOrContext)];
     }
-    const finish = (st) => {
-      if (st !== 0) this._host.jsLog(4, `setAttribute: ${statusName(st)}: ${fn.lastError()}`);
+    const finish = (st, message) => {
+      if (st !== 0) this._host.jsLog(4, `setAttribute: ${statusName(st)}: ${message}`);
     };
-    if (this._offThread) return this._track(callAsync(f, ...args).then(finish));
-    finish(f(...args));
+    if (this._offThread) return this._track(this._async(f, ...args).then((st) => finish(st, st === 0 ? '' : fn.lastError())));
+    const st = f(...args);
+    const message = st === 0 ? '' : fn.lastError();
+    this._drain();
+    finish(st, message);
     return Promise.resolve();
   }
 
@@ -544,7 +751,7 @@ class VWOClient {
     const out = [0];
     const ms = Number.isFinite(timeoutMs) && timeoutMs >= 0 ? Math.min(Math.floor(timeoutMs), 0xffffffff) : DEFAULT_FLUSH_TIMEOUT_MS;
     return this._track(
-      callAsync(fn.flushEvents, h, ms, out).then((st) => {
+      this._async(fn.flushEvents, h, ms, out).then((st) => {
         if (st !== 0) this._host.jsLog(4, `flushEvents: ${statusName(st)}`);
         return { status: st === 0 && out[0] === 1 ? 'success' : 'error', events: [] };
       }),
@@ -573,25 +780,16 @@ class VWOClient {
       }
     }
     const via = isViaWebhook === false ? 0 : 1;
-    const finish = (st) => {
-      if (st !== 0) throw new VWOError(st, `updateSettings failed: ${fn.lastError()}`);
-    };
     if (text !== null && !this._offThread) {
-      try {
-        finish(fn.updateSettings(h, text, via));
-        return Promise.resolve();
-      } catch (e) {
-        return Promise.reject(e);
-      }
+      const st = fn.updateSettings(h, text, via);
+      const message = st === 0 ? '' : fn.lastError();
+      this._drain();
+      return st === 0 ? Promise.resolve() : Promise.reject(new VWOError(st, `updateSettings failed: ${message}`));
     }
-    // The last error is per thread: read it on the thread that made the call.
+    // The last error is per thread (that call runs on a pool thread): the status name only.
     return this._track(
-      new Promise((resolve, reject) => {
-        fn.updateSettings.async(h, text, via, (err, st) => {
-          if (err) return reject(err);
-          if (st === 0) return resolve();
-          reject(new VWOError(st, `updateSettings failed: ${statusName(st)}`));
-        });
+      this._async(fn.updateSettings, h, text, via).then((st) => {
+        if (st !== 0) throw new VWOError(st, `updateSettings failed: ${statusName(st)}`);
       }),
     );
   }
@@ -613,7 +811,7 @@ class VWOClient {
     if (!u || !a || u === a) return Promise.resolve(false);
     const out = [0];
     return this._track(
-      callAsync(fn.setAlias, h, u, a, out).then((st) => {
+      this._async(fn.setAlias, h, u, a, out).then((st) => {
         if (st !== 0) this._host.jsLog(4, `setAlias: ${statusName(st)}`);
         return st === 0 && out[0] === 1;
       }),
@@ -629,20 +827,14 @@ class VWOClient {
     if (this._closePromise) return this._closePromise;
     this._closing = true;
     const state = this._state;
-    const { fn } = native();
     this._closePromise = (async () => {
       if (state.handle === null) return true;
-      const out = [0];
-      await callAsync(fn.clientClose, state.handle, out);
+      const delivered = await beginClose(state);
       await Promise.allSettled([...this._inflight]);
-      const handle = state.handle;
-      state.handle = null;
-      state.freed = true;
       finalizer.unregister(this);
-      fn.clientFree(handle);
-      records.delete(state.id);
-      if (state.bridge) await state.bridge.terminate();
-      return out[0] === 1;
+      release(state);
+      for (const b of storageThreads(state)) await b.terminate();
+      return delivered;
     })();
     return this._closePromise;
   }
@@ -663,7 +855,18 @@ async function init(options) {
   }
   const h = new Host(options);
   const id = nextId++;
-  const state = { handle: null, id, freed: false, bridge: null };
+  const state = {
+    handle: null,
+    id,
+    freed: false,
+    bridge: null, // StorageBridge of an async connector: decides on its thread
+    storageThread: null, // StorageBridge for the sync connector of a client deciding on the pool
+    busy: 0, // async native calls on the handle not yet completed
+    decisions: new Set(), // out cells of getFlag calls on the pool (NULL until the call ends)
+    closing: null, // set by beginClose
+    exitSafe: true, // no callback of this client waits for the JS thread (see closeAtExit)
+    exitWaitMs: exitWaitMs(options),
+  };
   let storage = options.storage;
   // The official README passes the connector class itself (`storage: StorageConnector`);
   // its runtime wants an instance. Accept both.
@@ -680,10 +883,44 @@ async function init(options) {
       const ptrs = await state.bridge.start();
       storageGet = ptrs.storageGet;
       storageSet = ptrs.storageSet;
+    } else if (runsOffThread(options)) {
+      // Decisions on libuv's pool: their storage accesses reach the connector through a
+      // storage thread (Atomics, not koffi's queue), which gives up when the process exits,
+      // instead of a pool thread that waits forever for this thread (and Node for the pool).
+      state.storageThread = new StorageBridge(storage, h);
+      const ptrs = await state.storageThread.start();
+      storageGet = ptrs.storageGet;
+      storageSet = ptrs.storageSet;
     } else {
       h.storage = storage;
       storageGet = t.storageGet;
       storageSet = t.storageSet;
+    }
+  }
+  let log = h.transports.length > 0 ? t.log : 0;
+  let flush = h.flushCallback ? t.flush : 0;
+  let integrations = h.integrations ? t.integrations : 0;
+  // Callbacks that threads other than the JS thread may call go through the callback thread:
+  // log and flush (the library's threads; a call off the JS thread), and integrations when
+  // the calls run off the JS thread. An offline client making its calls on the JS thread
+  // starts no thread (no events, no polling): it keeps the direct callbacks (no hop).
+  const offThread = runsOffThread(options) || state.bridge !== null;
+  const direct = options.offline === true && !offThread;
+  const relayIntegrations = integrations !== 0 && offThread;
+  if (((log || flush) && !direct) || relayIntegrations) {
+    try {
+      const r = await relay.start();
+      if (!direct) {
+        log = log && r.log;
+        flush = flush && r.flush;
+      }
+      if (relayIntegrations) integrations = r.integrations;
+      h.relayed = true;
+    } catch (e) {
+      // No worker thread: the callbacks run through koffi's queue to this thread, as they
+      // did before the relay; everything works but the exit listener cannot close it.
+      state.exitSafe = false;
+      h.jsLog(3, `callback thread unavailable (${errText(e)}); pending events are lost if the process exits before close()`);
     }
   }
   const cb = {
@@ -692,10 +929,10 @@ async function init(options) {
     free_user_data: 0,
     storage_get: storageGet,
     storage_set: storageSet,
-    log: h.transports.length > 0 ? t.log : 0,
+    log,
     log_level: h.nativeLogLevel(),
-    integrations: h.integrations ? t.integrations : 0,
-    flush: h.flushCallback ? t.flush : 0,
+    integrations,
+    flush,
   };
   records.set(id, h);
   const out = [null];
@@ -705,6 +942,7 @@ async function init(options) {
   if (hasSettings) {
     status = fn.clientNew(json, cb, out);
     message = status === 0 ? '' : fn.lastError();
+    drainRelay();
   } else {
     // Fetches the settings: off the JS thread.
     status = await callAsync(fn.clientNew, json, cb, out);
@@ -715,13 +953,31 @@ async function init(options) {
   }
   if (status !== 0) {
     records.delete(id);
-    if (state.bridge) await state.bridge.terminate();
+    for (const b of storageThreads(state)) await b.terminate();
     throw new VWOError(status, message || `VWO initialization failed (${statusName(status)})`);
   }
   state.handle = out[0];
   const client = new VWOClient(state, h, options);
   finalizer.register(client, state, client);
+  liveStates.set(id, state);
+  hookExit();
   return client;
+}
+
+function storageThreads(state) {
+  const out = [];
+  if (state.bridge) out.push(state.bridge);
+  if (state.storageThread) out.push(state.storageThread);
+  return out;
+}
+
+/** How long the exit listener waits for a close already running: the library's bound plus slack. */
+function exitWaitMs(options) {
+  const ms = (camel, snake, dflt) => {
+    const v = options[camel] !== undefined ? options[camel] : options[snake];
+    return Number.isInteger(v) && v >= 0 && v <= 600000 ? v : dflt;
+  };
+  return ms('shutdownTimeoutMs', 'shutdown_timeout_ms', 5000) + ms('requestTimeoutMs', 'request_timeout_ms', 3000) + 2000;
 }
 
 /** The library's message for unusable options (created offline, logs discarded). */
@@ -767,6 +1023,7 @@ module.exports = {
   VWOClient,
   VWOError,
   versions,
-  // For tests: how many clients still have callbacks registered in this realm.
-  _internals: { liveClients: () => records.size },
+  // For tests: how many clients still have callbacks registered in this realm, and how many
+  // are not freed yet.
+  _internals: { liveClients: () => records.size, openClients: () => liveStates.size },
 };

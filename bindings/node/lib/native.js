@@ -92,6 +92,9 @@ function load() {
     storageResultSetError: lib.func('int32_t vwo_storage_result_set_error(void *result, const char *message)'),
     clientNew: lib.func('int32_t vwo_client_new(const char *options_json, const vwo_callbacks *callbacks, _Out_ void **out_client)'),
     clientClose: lib.func('int32_t vwo_client_close(void *client, _Out_ int32_t *out_delivered_all)'),
+    // With native memory (koffi.alloc) for the result, readable before the async call's
+    // completion runs (the exit listener polls it: see index.js beginClose).
+    clientCloseRaw: lib.func('int32_t vwo_client_close(void *client, int32_t *out_delivered_all)'),
     clientFree: lib.func('void vwo_client_free(void *client)'),
     trackEvent: lib.func('int32_t vwo_track_event(void *client, const char *event_name, const char *context_json, const char *properties_json, _Out_ int32_t *out_tracked)'),
     setAttribute: lib.func('int32_t vwo_set_attribute(void *client, const char *key, const char *value_json, const char *context_json)'),
@@ -101,6 +104,9 @@ function load() {
     setAlias: lib.func('int32_t vwo_set_alias(void *client, const char *user_id, const char *alias_id, _Out_ int32_t *out_ok)'),
     getUuid: lib.func('int32_t vwo_get_uuid(const char *user_id, const char *account_id, _Out_ vwo_owned_str *out_uuid)'),
     getFlag: lib.func('int32_t vwo_get_flag(void *client, const char *feature_key, const char *context_json, _Out_ void **out_flag)'),
+    // With native memory for the flag (koffi.alloc): NULL until the call writes its flag, its
+    // last act, so the exit listener can see a call on the pool end (see index.js).
+    getFlagRaw: lib.func('int32_t vwo_get_flag(void *client, const char *feature_key, const char *context_json, void **out_flag)'),
     // Hot path: out-pointers as typed arrays (no marshalling: ~0.7 us less per argument).
     getFlagFast: lib.func('int32_t vwo_get_flag(void *client, const char *feature_key, const char *context_json, void **out_flag)'),
     flagVariablesJsonFast: lib.func('int32_t vwo_flag_variables_json(void *flag, void **out_json)'),

@@ -5,24 +5,34 @@ const { parentPort, workerData } = require('worker_threads');
 const { native, statusName, REASON } = require('./native');
 
 const { koffi, fn, protos } = native();
-const ctl = new Int32Array(workerData.sab, 0, 3);
-const data = new Uint8Array(workerData.sab, 12);
+// The control words of storage_bridge.js.
+const STATE = 0;
+const KIND = 1;
+const LENGTH = 2;
+const EXITING = 3;
+const IN_CALL = 4;
+const ctl = new Int32Array(workerData.sab, 0, 5);
+const data = new Uint8Array(workerData.sab, 20);
 const dec = new TextDecoder();
 const WAIT_MS = 60000;
 
+const EXITING_ANSWER = { kind: 2, text: 'the process is exiting: the storage connector cannot be awaited' };
+
 /** Posts a storage request to the connector's thread and sleeps until it is answered. */
 function ask(message) {
-  Atomics.store(ctl, 0, 0);
+  if (Atomics.load(ctl, EXITING) === 1) return EXITING_ANSWER;
+  Atomics.store(ctl, STATE, 0);
   parentPort.postMessage(message);
   let waited = 0;
-  while (Atomics.load(ctl, 0) === 0) {
-    if (Atomics.wait(ctl, 0, 0, 1000) === 'timed-out') {
-      waited += 1000;
+  while (Atomics.load(ctl, STATE) === 0) {
+    if (Atomics.load(ctl, EXITING) === 1) return EXITING_ANSWER;
+    if (Atomics.wait(ctl, STATE, 0, 200) === 'timed-out') {
+      waited += 200;
       if (waited >= WAIT_MS) return { kind: 2, text: `storage connector did not answer within ${WAIT_MS} ms` };
     }
   }
-  const kind = ctl[1];
-  const len = ctl[2];
+  const kind = ctl[KIND];
+  const len = ctl[LENGTH];
   return { kind, text: len > 0 ? dec.decode(data.slice(0, len)) : null };
 }
 
@@ -44,6 +54,19 @@ const outStr = [null];
 
 parentPort.on('message', (m) => {
   if (m.type !== 'flag') return;
+  // IN_CALL then EXITING here, EXITING then IN_CALL in quiesce(): one of the two sides sees
+  // the other's store, so no decision starts on a handle the exiting thread frees.
+  Atomics.store(ctl, IN_CALL, 1);
+  try {
+    if (Atomics.load(ctl, EXITING) === 1) return;
+    decide(m);
+  } finally {
+    Atomics.store(ctl, IN_CALL, 0);
+    Atomics.notify(ctl, IN_CALL);
+  }
+});
+
+function decide(m) {
   const st = fn.getFlag(m.handle, m.featureKey, m.contextJson, out);
   const error = st === 0 ? '' : fn.lastError();
   const f = out[0];
@@ -65,6 +88,6 @@ parentPort.on('message', (m) => {
     Object.assign(reply, { enabled: false, variables: null, uuid: null, sessionId: Math.floor(Date.now() / 1000), reason: 'ERROR' });
   }
   parentPort.postMessage(reply);
-});
+}
 
 parentPort.postMessage({ type: 'ready', storageGet, storageSet });

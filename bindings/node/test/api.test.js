@@ -219,6 +219,37 @@ test('storage: a synchronous connector is read and written; stored decisions are
   await c.close();
 });
 
+test('storage: a synchronous connector of a client deciding on the pool (threading disabled) goes through a storage thread', async () => {
+  const store = new MemoryConnector();
+  const seen = [];
+  const c = await init(base({ storage: store, threading: { enabled: false }, integrations: { callback: (p) => seen.push(p.featureKey) } }));
+  const plain = await init(base());
+  // The same two rounds on the JS thread, for the integrations payloads to expect.
+  const seenSync = [];
+  const sync = await init(base({ storage: new MemoryConnector(), integrations: { callback: (p) => seenSync.push(p.featureKey) } }));
+  // Concurrent decisions on libuv's pool: each user's record written once, then served.
+  const ids = Array.from({ length: 20 }, (_, i) => `pool-${i}`);
+  const first = await Promise.all(ids.map((id) => c.getFlag('new_checkout', { id })));
+  ids.forEach((id, i) => {
+    assert.strictEqual(first[i].isEnabled(), plain.getFlagSync('new_checkout', { id }).isEnabled());
+    assert.strictEqual(store.data.get(`new_checkout:${id}`).userId, id);
+  });
+  const again = await Promise.all(ids.map((id) => c.getFlag('new_checkout', { id })));
+  ids.forEach((id, i) => {
+    const rec = store.data.get(`new_checkout:${id}`);
+    assert.deepStrictEqual(again[i].getVariables(), first[i].getVariables());
+    assert.strictEqual(again[i].getReason(), rec.experimentVariationId ? 'STORED_EXPERIMENT' : 'EVALUATED');
+  });
+  assert.ok(store.gets >= 40, `gets: ${store.gets}`);
+  for (let round = 0; round < 2; round++) for (const id of ids) sync.getFlagSync('new_checkout', { id });
+  assert.ok(seenSync.length >= 20);
+  // integrations (through the callback thread) ran before each getFlag resolved.
+  assert.deepStrictEqual(seen, seenSync);
+  await c.close();
+  await plain.close();
+  await sync.close();
+});
+
 test('storage: the connector class itself (as in the official README) is instantiated', async () => {
   const written = [];
   class ReadmeConnector extends StorageConnector {

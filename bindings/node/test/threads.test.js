@@ -1,7 +1,7 @@
 'use strict';
 // Callbacks from the library's threads, network paths against the loopback mock server
 // (127.0.0.1 only), many concurrent calls, a worker_thread with its own client, and a
-// JS thread that keeps the library's threads waiting on it (no deadlock).
+// busy JS thread while the library's threads log and flush (no deadlock).
 
 const test = require('node:test');
 const assert = require('node:assert');
@@ -175,7 +175,7 @@ test('a worker_thread runs its own client with callbacks, against the mock serve
   await main.close();
 });
 
-test('a busy JS thread only delays the library threads that log to it (no deadlock)', async () => {
+test('a busy JS thread does not stall the library threads that log and flush meanwhile (no deadlock)', async () => {
   let logged = 0;
   const batches = [];
   const c = await init(
@@ -185,8 +185,8 @@ test('a busy JS thread only delays the library threads that log to it (no deadlo
       batchEventData: { eventsPerRequest: 5, requestTimeInterval: 1, flushCallback: (e, d) => batches.push(d.ev.length) },
     }),
   );
-  // 20 000 decisions without yielding: event workers keep sending batches meanwhile and
-  // wait for this thread to take their log and flush callbacks.
+  // 20 000 decisions without yielding: event workers keep sending batches meanwhile; their
+  // log and flush callbacks go to the callback thread and reach this one afterwards.
   for (let round = 0; round < 4; round++) {
     const t0 = Date.now();
     for (let i = 0; i < 5000; i++) c.getFlagSync(FEATURES[i % FEATURES.length], { id: `busy-${round}-${i}` });

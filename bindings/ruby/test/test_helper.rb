@@ -112,6 +112,7 @@ module TestSupport
       @settings = settings
       @server = TCPServer.new('127.0.0.1', 0)
       @paths = []
+      @bodies = []
       @lock = Mutex.new
       @fail = false
       @thread = Thread.new { serve }
@@ -123,6 +124,25 @@ module TestSupport
 
     def count(suffix)
       @lock.synchronize { @paths.count { |p| p.end_with?(suffix) } }
+    end
+
+    # [visId, event name] of every event received: single events (body { d: ... }) and
+    # batches (body { ev: [{ d: ... }, ...] }).
+    def events
+      bodies = @lock.synchronize { @bodies.dup }
+      bodies.flat_map do |b|
+        doc = begin
+          JSON.parse(b)
+        rescue JSON::ParserError
+          nil
+        end
+        next [] unless doc.is_a?(Hash)
+
+        (doc['ev'].is_a?(Array) ? doc['ev'] : [doc]).filter_map do |e|
+          d = e.is_a?(Hash) ? e['d'] : nil
+          [d['visId'], d['event']['name']] if d.is_a?(Hash) && d['visId']
+        end
+      end
     end
 
     def close
@@ -153,9 +173,12 @@ module TestSupport
           headers[k.strip.downcase] = v.strip
         end
         len = headers['content-length'].to_i
-        sock.read(len) if len.positive?
+        body = len.positive? ? sock.read(len) : ''
         path = target.split('?').first
-        @lock.synchronize { @paths << path }
+        @lock.synchronize do
+          @paths << path
+          @bodies << body
+        end
         status, body = if path.end_with?('/v2-settings', '/v2-pull')
                          [200, @settings]
                        elsif @fail

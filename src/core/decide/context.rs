@@ -4,6 +4,10 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::context_fields::{Fields, Key};
+
+const NOT_AN_OBJECT: &str = "context must be a non-empty object with an \"id\"";
+
 /// Why a context cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContextError(pub String);
@@ -66,29 +70,53 @@ pub struct UserContext {
     pub invalid_bucketing_seed: bool,
 }
 
-fn pick<'a>(m: &'a Map<String, Value>, snake: &str, camel: &str) -> Option<&'a Value> {
-    m.get(snake).or_else(|| m.get(camel)).filter(|v| !v.is_null())
+/// The value under `snake`, else under `camel` (the snake_case spelling wins even when it is
+/// `null`); `None` for a missing or `null` value.
+fn pick(f: &mut Fields, snake: Key, camel: Key) -> Option<Value> {
+    let snake = f.take(snake);
+    let v = if snake.is_some() { snake } else { f.take(camel) };
+    v.filter(|v| !v.is_null())
 }
 
-fn string_of(v: &Value, what: &str) -> Result<String, ContextError> {
+fn string_of(v: Value, what: &str) -> Result<String, ContextError> {
     match v {
-        Value::String(s) => Ok(s.clone()),
+        Value::String(s) => Ok(s),
         other => Err(ContextError(format!(
             "{what} must be a string, got {}",
-            type_name(other)
+            type_name(&other)
         ))),
     }
 }
 
-fn object_of(v: &Value, what: &str) -> Result<Map<String, Value>, ContextError> {
+fn object_of(v: Value, what: &str) -> Result<Map<String, Value>, ContextError> {
     match v {
-        Value::Object(m) => Ok(m.clone()),
+        Value::Object(m) => Ok(m),
         other => Err(ContextError(format!(
             "{what} must be an object, got {}",
-            type_name(other)
+            type_name(&other)
         ))),
     }
 }
+
+/// Why [`UserContext::from_json_str`] failed.
+#[derive(Debug)]
+pub enum ContextTextError {
+    /// The text is not JSON (or nests deeper than 128 levels).
+    Json(serde_json::Error),
+    /// The JSON is not a usable context.
+    Context(ContextError),
+}
+
+impl fmt::Display for ContextTextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ContextTextError::Json(e) => e.fmt(f),
+            ContextTextError::Context(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ContextTextError {}
 
 /// JSON type name for error messages.
 pub fn type_name(v: &Value) -> &'static str {
@@ -114,67 +142,98 @@ impl UserContext {
     /// Parses a context object. Keys are accepted in the Python SDK's snake_case and the
     /// Node/Go SDKs' camelCase. The id must be a string, as in the official SDKs.
     pub fn from_json(v: &Value) -> Result<UserContext, ContextError> {
-        let m = match v {
-            Value::Object(m) if !m.is_empty() => m,
-            _ => return Err(ContextError("context must be a non-empty object with an \"id\"".into())),
-        };
-        let id = match m.get("id") {
+        match v {
+            Value::Object(m) => UserContext::from_fields(Fields::from_map(m)),
+            _ => Err(ContextError(NOT_AN_OBJECT.into())),
+        }
+    }
+
+    /// [`UserContext::from_json`] straight from JSON text, without building the top-level
+    /// object: the fast path for contexts that cross a language boundary as JSON.
+    pub fn from_json_str(text: &str) -> Result<UserContext, ContextTextError> {
+        match Fields::from_str(text).map_err(ContextTextError::Json)? {
+            Some(f) => UserContext::from_fields(f).map_err(ContextTextError::Context),
+            None => Err(ContextTextError::Context(ContextError(NOT_AN_OBJECT.into()))),
+        }
+    }
+
+    fn from_fields(mut f: Fields) -> Result<UserContext, ContextError> {
+        if !f.any_key {
+            return Err(ContextError(NOT_AN_OBJECT.into()));
+        }
+        let id = match f.take(Key::Id) {
             None => return Err(ContextError("context must contain \"id\"".into())),
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => s,
             Some(other) => {
                 return Err(ContextError(format!(
                     "context \"id\" must be a string, got {}",
-                    type_name(other)
+                    type_name(&other)
                 )))
             }
         };
         let mut ctx = UserContext::new(id);
-        if let Some(v) = pick(m, "custom_variables", "customVariables") {
+        if let Some(v) = pick(&mut f, Key::CustomVariables, Key::CustomVariablesCamel) {
             ctx.custom_variables = object_of(v, "custom_variables")?;
         }
-        if let Some(v) = pick(m, "variation_targeting_variables", "variationTargetingVariables") {
+        if let Some(v) = pick(
+            &mut f,
+            Key::VariationTargetingVariables,
+            Key::VariationTargetingVariablesCamel,
+        ) {
             ctx.variation_targeting_variables = object_of(v, "variation_targeting_variables")?;
         }
-        if let Some(v) = pick(m, "user_agent", "userAgent") {
+        if let Some(v) = pick(&mut f, Key::UserAgent, Key::UserAgentCamel) {
             ctx.user_agent = Some(string_of(v, "user_agent")?);
         }
-        if let Some(v) = pick(m, "ip_address", "ipAddress") {
+        if let Some(v) = pick(&mut f, Key::IpAddress, Key::IpAddressCamel) {
             ctx.ip_address = Some(string_of(v, "ip_address")?);
         }
-        if let Some(v) = m
-            .get("_vwo")
-            .filter(|v| crate::core::python::truthy(v))
-            .or_else(|| m.get("_wingify"))
-        {
-            ctx.gateway = GatewayData::from_json(v);
+        let vwo = f.take(Key::Vwo).filter(crate::core::python::truthy);
+        if let Some(v) = vwo.or_else(|| f.take(Key::Wingify)) {
+            ctx.gateway = GatewayData::from_json(&v);
         }
-        if let Some(v) = pick(m, "post_segmentation_variables", "postSegmentationVariables") {
-            let list = v.as_array().ok_or_else(|| {
-                ContextError(format!(
+        if let Some(v) = pick(
+            &mut f,
+            Key::PostSegmentationVariables,
+            Key::PostSegmentationVariablesCamel,
+        ) {
+            let Value::Array(list) = v else {
+                return Err(ContextError(format!(
                     "post_segmentation_variables must be a list, got {}",
-                    type_name(v)
-                ))
-            })?;
-            ctx.post_segmentation_variables = list.iter().filter_map(|x| x.as_str().map(str::to_string)).collect();
+                    type_name(&v)
+                )));
+            };
+            ctx.post_segmentation_variables = list
+                .into_iter()
+                .filter_map(|x| match x {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect();
         }
-        if let Some(seed) = m.get("bucketingSeed").or_else(|| m.get("bucketing_seed")) {
+        // The camelCase spelling first, and `null` counts as given (and unusable).
+        let seed = f.take(Key::BucketingSeedCamel);
+        if let Some(seed) = seed.or_else(|| f.take(Key::BucketingSeed)) {
             match seed {
-                Value::String(s) if !s.trim().is_empty() => ctx.bucketing_seed = Some(s.clone()),
+                Value::String(s) if !s.trim().is_empty() => ctx.bucketing_seed = Some(s),
                 _ => ctx.invalid_bucketing_seed = true,
             }
         }
-        if let Some(pv) = pick(m, "platform_variables", "platformVariables").and_then(Value::as_object) {
-            ctx.web_testing_campaigns = pv
-                .get("web_testing_campaigns")
-                .or_else(|| pv.get("webTestingCampaigns"))
-                .filter(|v| !v.is_null())
-                .cloned();
+        if let Some(Value::Object(mut pv)) = pick(&mut f, Key::PlatformVariables, Key::PlatformVariablesCamel) {
+            let snake = pv.remove("web_testing_campaigns");
+            ctx.web_testing_campaigns = if snake.is_some() {
+                snake
+            } else {
+                pv.remove("webTestingCampaigns")
+            }
+            .filter(|v| !v.is_null());
         }
-        if let Some(v) = pick(m, "session_id", "sessionId") {
-            ctx.session_id = Some(session_of(v)?);
+        if let Some(v) = pick(&mut f, Key::SessionId, Key::SessionIdCamel) {
+            ctx.session_id = Some(session_of(&v)?);
         }
-        if let Some(v) = m.get("use_id_for_web").or_else(|| m.get("useIdForWeb")) {
-            ctx.use_id_for_web = v == &Value::Bool(true);
+        let web = f.take(Key::UseIdForWeb);
+        if let Some(v) = web.or_else(|| f.take(Key::UseIdForWebCamel)) {
+            ctx.use_id_for_web = v == Value::Bool(true);
         }
         Ok(ctx)
     }
@@ -246,5 +305,45 @@ mod tests {
         assert_eq!(c.bucketing_id(), "u");
         let c = UserContext::from_json(&json!({"id": "u", "bucketingSeed": 5})).unwrap();
         assert!(c.invalid_bucketing_seed);
+    }
+
+    #[test]
+    fn text_path_gives_the_same_context_and_errors_as_the_value_path() {
+        let cases = [
+            r#"{"id":"u","custom_variables":{"a":1,"b":[1,2]},"x":{"deep":[{"y":null}]}}"#,
+            r#"{"id":"u","custom_variables":null,"customVariables":{"a":1}}"#,
+            r#"{"id":"u","user_agent":"A","userAgent":"B","ipAddress":"1.2.3.4"}"#,
+            r#"{"id":"u","_vwo":{},"_wingify":{"location":{"country":"IN"}}}"#,
+            r#"{"id":"u","_vwo":{"ua":{"os":"x"}},"_wingify":{"location":{"country":"IN"}}}"#,
+            r#"{"id":"u","bucketing_seed":"s","bucketingSeed":null}"#,
+            r#"{"id":"u","bucketing_seed":"s"}"#,
+            r#"{"id":"u","platformVariables":{"web_testing_campaigns":null,"webTestingCampaigns":{"1":2}}}"#,
+            r#"{"id":"u","post_segmentation_variables":["a",1,"b"],"sessionId":"17"}"#,
+            r#"{"id":"u","use_id_for_web":false,"useIdForWeb":true}"#,
+            r#"{"id":"a","id":"b"}"#,
+            r#"{"id":"u","custom_variables":[1]}"#,
+            r#"{"id":"u","user_agent":5}"#,
+            r#"{"id":"u","post_segmentation_variables":"a"}"#,
+            r#"{"id":"u","session_id":"x"}"#,
+            r#"{"id":7}"#,
+            r#"{"user":"x"}"#,
+            r#"{}"#,
+            r#"[]"#,
+            r#""u""#,
+            r#"null"#,
+        ];
+        for text in cases {
+            let v: Value = serde_json::from_str(text).unwrap();
+            let by_value = UserContext::from_json(&v);
+            let by_text = UserContext::from_json_str(text).map_err(|e| match e {
+                ContextTextError::Context(e) => e,
+                ContextTextError::Json(e) => panic!("{text}: {e}"),
+            });
+            assert_eq!(by_text, by_value, "{text}");
+        }
+        assert!(matches!(
+            UserContext::from_json_str("{\"id\": \"u\"").unwrap_err(),
+            ContextTextError::Json(_)
+        ));
     }
 }

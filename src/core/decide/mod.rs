@@ -3,6 +3,7 @@
 
 pub mod bucketing;
 pub mod context;
+mod context_fields;
 pub mod decision;
 pub mod env;
 mod eval;
@@ -14,7 +15,7 @@ mod rules;
 pub mod trace;
 mod traffic;
 
-pub use context::{ContextError, GatewayData, UserContext};
+pub use context::{ContextError, ContextTextError, GatewayData, UserContext};
 pub use decision::{DebugEvent, Decision, Effect, Impression, Reason, Shown, VariationRef};
 pub use env::{DecisionEnv, EvalOptions, NoEnv, StorageRead};
 pub use flag::get_flag;

@@ -119,7 +119,8 @@ impl<'a> Eval<'a> {
                 if let (Some(ek), Some(eid)) = (exp_key, exp_id) {
                     let ek = python::str_of(ek).into_owned();
                     let ctx_id = self.ctx.id.clone();
-                    self.info(|| format!("Campaign {ek} found in storage for user ID:{ctx_id}"));
+                    // INFO in the official SDK; DEBUG here because it names the user.
+                    self.debug(|| format!("Campaign {ek} found in storage for user ID:{ctx_id}"));
                     let evid = meta.get("experimentVariationId").cloned().unwrap_or(Value::Null);
                     let winner_str = python::str_of(eid).into_owned();
                     self.step(|| Step::MegKnown {

@@ -41,7 +41,9 @@ impl<'a> Eval<'a> {
             allocation,
             passed,
         });
-        self.info(|| {
+        // The official SDK logs this at INFO; it names the user, and user data is logged
+        // only at DEBUG and below here.
+        self.debug(|| {
             format!(
                 "User ID:{} is {} part of campaign:{}",
                 self.ctx.id,

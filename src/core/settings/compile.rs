@@ -49,7 +49,44 @@ pub fn compile_str(text: &str) -> Result<Snapshot, SettingsError> {
 pub fn compile(raw: Value) -> Result<Snapshot, SettingsError> {
     schema::validate(&raw).map_err(SettingsError::Schema)?;
     schema::validate_model_requirements(&raw).map_err(SettingsError::Model)?;
-    build(Arc::new(raw))
+    build(&raw)
+}
+
+/// `v` as compact JSON with every object's keys sorted (Python's `json.dumps(sort_keys=True)`
+/// up to whitespace): equal for documents that differ only in key order.
+pub fn canonical_json(v: &Value) -> String {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(v, out);
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(x, out);
+                }
+                out.push(']');
+            }
+            leaf => out.push_str(&leaf.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
 }
 
 fn model_err(path: impl Into<String>, message: impl Into<String>) -> SettingsError {
@@ -120,8 +157,8 @@ fn id_key(v: &Value) -> String {
     }
 }
 
-fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
-    let root = obj(&raw).ok_or_else(|| model_err("$", "settings must be an object"))?;
+fn build(raw: &Value) -> Result<Snapshot, SettingsError> {
+    let root = obj(raw).ok_or_else(|| model_err("$", "settings must be an object"))?;
     let account_id = root.get("accountId").cloned().unwrap_or(Value::Null);
     let account_id_str = python::str_of(&account_id).into_owned();
     let sdk_key = str_field(root, "sdkKey");
@@ -217,7 +254,8 @@ fn build(raw: Arc<Value>) -> Result<Snapshot, SettingsError> {
         feature_by_key,
         campaign_by_key,
         event_names,
-        raw,
+        raw_json: raw.to_string().into(),
+        canonical_json: canonical_json(raw).into(),
     })
 }
 
@@ -509,5 +547,24 @@ fn build_holdout(v: &Value, event_names: &mut KeyMap<()>) -> Holdout {
             .filter(|s| s.as_object().is_some_and(|o| !o.is_empty()))
             .map(Segment::compile),
         needs_gateway,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_ignores_key_order_only() {
+        let a: Value = serde_json::from_str(r#"{"b":1,"a":{"y":[{"q":1,"p":"é\""}],"x":null}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"x":null,"y":[{"p":"é\"","q":1}]},"b":1}"#).unwrap();
+        let c: Value = serde_json::from_str(r#"{"a":{"x":null,"y":[{"p":"é\"","q":2}]},"b":1}"#).unwrap();
+        assert_eq!(canonical_json(&a), r#"{"a":{"x":null,"y":[{"p":"é\"","q":1}]},"b":1}"#);
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_ne!(canonical_json(&a), canonical_json(&c));
+        // Arrays keep their order.
+        let d: Value = serde_json::from_str("[1,2]").unwrap();
+        let e: Value = serde_json::from_str("[2,1]").unwrap();
+        assert_ne!(canonical_json(&d), canonical_json(&e));
     }
 }

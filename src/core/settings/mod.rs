@@ -5,5 +5,5 @@ pub mod model;
 pub mod ranges;
 pub mod schema;
 
-pub use compile::{compile, compile_str, SettingsError};
+pub use compile::{canonical_json, compile, compile_str, SettingsError};
 pub use model::*;
